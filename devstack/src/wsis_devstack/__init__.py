@@ -1,0 +1,1 @@
+"""Real local infrastructure for development and tests."""

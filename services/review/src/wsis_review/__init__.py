@@ -1,0 +1,1 @@
+"""WSIS review service."""

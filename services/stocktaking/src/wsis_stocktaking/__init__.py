@@ -1,0 +1,1 @@
+"""WSIS stocktaking service."""
