@@ -1,0 +1,3 @@
+from wsis_shared.cli import cli
+
+cli()

@@ -1,0 +1,180 @@
+"""JWT bearer authentication and role checks.
+
+Production verifies RS256 tokens against the identity provider's JWKS (`WSIS_JWT_JWKS_URL`);
+locally a dev signer holds an RSA key pair (`python -m wsis_shared token …`) and the services
+verify with its public key (`WSIS_JWT_PUBLIC_KEY_FILE`). Both paths are the same RS256 check:
+only `RS256` is accepted, so `alg: none` and HMAC tricks are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
+
+from wsis_shared.errors import Forbidden, Unauthenticated
+from wsis_shared.vocabulary import Role
+
+ALGORITHMS = ["RS256"]
+
+
+class Principal(BaseModel):
+    """Who is calling, as the token says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    roles: frozenset[Role]
+    organisation_id: str | None = None
+    name: str | None = None
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        audience: str,
+        issuer: str,
+        public_key_pem: bytes | None = None,
+        jwks_url: str | None = None,
+    ) -> None:
+        if public_key_pem is None and jwks_url is None:
+            raise ValueError("set WSIS_JWT_PUBLIC_KEY_FILE or WSIS_JWT_JWKS_URL")
+        self._audience = audience
+        self._issuer = issuer
+        self._key: Any = (
+            serialization.load_pem_public_key(public_key_pem) if public_key_pem else None
+        )
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                key: Any = signing_key.key
+            else:
+                key = self._key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("the token has expired: sign in again") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"the token was refused: {exc}") from exc
+        try:
+            roles = frozenset(Role(role) for role in claims.get("roles", []))
+        except ValueError as exc:
+            raise Unauthenticated(f"the token names an unknown role: {exc}") from exc
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=roles,
+            organisation_id=claims.get("org"),
+            name=claims.get("name"),
+        )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(credentials.credentials)
+
+
+async def optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller if a token was sent (and is valid), else None: for pages anyone may read but
+    some roles see more of."""
+    if credentials is None:
+        return None
+    return await current_principal(request, credentials)
+
+
+def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets in a principal holding any of `roles`, else 403."""
+    allowed = ", ".join(roles)
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if not principal.has(*roles):
+            raise Forbidden(f"this needs the role {allowed}", required_roles=list(roles))
+        return principal
+
+    return dependency
+
+
+# --- the dev signer ----------------------------------------------------------------------------
+
+
+def ensure_dev_keys(directory: Path) -> tuple[Path, Path]:
+    """Create (once) an RSA key pair for local development; returns (private, public) paths."""
+    private_path, public_path = directory / "jwt-private.pem", directory / "jwt-public.pem"
+    if not private_path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        private_path.chmod(0o600)
+        public_path.write_bytes(
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    return private_path, public_path
+
+
+def sign_dev_token(
+    private_key_pem: bytes,
+    *,
+    subject: str,
+    roles: list[Role],
+    organisation_id: str | None = None,
+    name: str | None = None,
+    audience: str = "wsis",
+    issuer: str = "wsis-dev",
+    ttl_s: int = 12 * 3600,
+) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "roles": [str(role) for role in roles],
+        "aud": audience,
+        "iss": issuer,
+        "iat": now,
+        "exp": now + ttl_s,
+    }
+    if organisation_id:
+        claims["org"] = organisation_id
+    if name:
+        claims["name"] = name
+    return jwt.encode(claims, private_key_pem, algorithm="RS256")

@@ -1,0 +1,46 @@
+"""Events of the `wsis.editions.v1` topic, published by the submissions service."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime
+
+from wsis_shared.events.envelope import EventBase, Frozen
+from wsis_shared.vocabulary import Category, Phase
+
+
+class EditionSchedule(Frozen):
+    submission_opens: AwareDatetime
+    submission_closes: AwareDatetime
+    review_closes: AwareDatetime
+    voting_opens: AwareDatetime
+    voting_closes: AwareDatetime
+    results_at: AwareDatetime
+    ceremony_at: AwareDatetime | None = None
+
+
+class EditionPayload(Frozen):
+    year: int
+    title: str
+    schedule: EditionSchedule
+    categories: tuple[Category, ...]
+    show_running_counts: bool
+
+
+class EditionCreated(EventBase):
+    event_type: Literal["edition.created"] = "edition.created"
+    payload: EditionPayload
+
+
+class PhaseChange(Frozen):
+    year: int
+    phase: Phase
+    previous_phase: Phase
+    changed_by: Literal["schedule", "admin"]
+    schedule: EditionSchedule
+
+
+class EditionPhaseChanged(EventBase):
+    event_type: Literal["edition.phase_changed"] = "edition.phase_changed"
+    payload: PhaseChange

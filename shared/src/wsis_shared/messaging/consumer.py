@@ -1,0 +1,305 @@
+"""The consumer runner: idempotent handlers, manual commits, bounded retries, dead letters.
+
+For each message, in partition order:
+1. decode it (upcasting old versions); undecodable ⇒ straight to `<topic>.dlq` (poison);
+2. in one MongoDB transaction, record `event_id` in the unique-indexed inbox and run the
+   handler — a redelivered event finds itself in the inbox and changes nothing;
+3. a handler error is retried with backoff `max_attempts` times, then dead-lettered;
+   an infrastructure error (MongoDB unreachable) is retried until it heals, never dead-lettered,
+   because the event is fine and the next attempt will succeed;
+4. only then is the offset committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from prometheus_client import Counter, Gauge
+from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
+
+from wsis_shared import context
+from wsis_shared.events import EventBase, UndecodableEvent, decode, event_type_of, topic_of, utcnow
+from wsis_shared.logging import get_logger
+from wsis_shared.messaging.dlq import dead_letter_headers
+from wsis_shared.messaging.headers import from_kafka
+from wsis_shared.messaging.kafka import idempotent_producer
+from wsis_shared.messaging.outbox import Outbox
+from wsis_shared.mongo import Database, Document, Session, in_transaction
+from wsis_shared.tracing import consume_span
+
+log = get_logger(__name__)
+
+INBOX: Final = "inbox"
+INBOX_INDEXES: Final = {
+    INBOX: [IndexModel([("consumer", ASCENDING), ("event_id", ASCENDING)], unique=True)]
+}
+
+CONSUMED = Counter(
+    "wsis_consumer_events_total",
+    "Events handled by a consumer, by outcome",
+    ["consumer", "topic", "outcome"],
+)
+CONSUMER_LAG = Gauge(
+    "wsis_consumer_lag", "Messages not yet consumed", ["consumer", "topic", "partition"]
+)
+
+E = TypeVar("E", bound=EventBase)
+
+
+@dataclass(frozen=True)
+class Tx:
+    """What a handler gets: the service database, the session of the running transaction and
+    the outbox, so that what it writes and the events it emits commit with the inbox record."""
+
+    db: Database
+    session: Session
+    outbox: Outbox
+
+
+Handler = Callable[[Any, Tx], Awaitable[None]]
+
+
+class Handlers:
+    """The handlers of one consumer group, keyed by event type."""
+
+    def __init__(self, consumer: str) -> None:
+        self.consumer = consumer
+        self._by_type: dict[str, Handler] = {}
+        self._topics: set[str] = set()
+
+    def on(
+        self, *event_classes: type[E]
+    ) -> Callable[[Callable[[E, Tx], Awaitable[None]]], Callable[[E, Tx], Awaitable[None]]]:
+        def register(
+            fn: Callable[[E, Tx], Awaitable[None]],
+        ) -> Callable[[E, Tx], Awaitable[None]]:
+            for event_class in event_classes:
+                event_type = event_type_of(event_class)
+                if event_type in self._by_type:
+                    raise ValueError(f"{self.consumer} already handles {event_type}")
+                self._by_type[event_type] = fn
+                self._topics.add(topic_of(event_class))
+            return fn
+
+        return register
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset(self._topics)
+
+    def for_type(self, event_type: str) -> Handler | None:
+        return self._by_type.get(event_type)
+
+
+class HandlerFailed(Exception):
+    def __init__(self, attempts: int, cause: BaseException) -> None:
+        super().__init__(f"failed after {attempts} attempts: {cause!r}")
+        self.attempts = attempts
+        self.cause = cause
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        handlers: Handlers,
+        *,
+        client: AsyncMongoClient[Document],
+        db: Database,
+        outbox: Outbox,
+        bootstrap: str,
+        topic_prefix: str,
+        max_attempts: int = 4,
+        retry_backoff_s: float = 0.2,
+        max_infra_backoff_s: float = 5.0,
+    ) -> None:
+        self._handlers = handlers
+        self._client = client
+        self._db = db
+        self._outbox = outbox
+        self._bootstrap = bootstrap
+        self._prefix = topic_prefix
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+        self._max_infra_backoff_s = max_infra_backoff_s
+        self._inbox = db[INBOX]
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq_producer: AIOKafkaProducer | None = None
+
+    @property
+    def group_id(self) -> str:
+        return f"{self._prefix}{self._handlers.consumer}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        topics = sorted(self._prefix + topic for topic in self._handlers.topics)
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self._consume(topics, stop)
+                backoff = 0.5
+            except KafkaError as exc:
+                log.warning("consumer.kafka.retrying", group=self.group_id, error=repr(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, self._max_infra_backoff_s)
+
+    async def _consume(self, topics: list[str], stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
+            client_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_interval_ms=600_000,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        log.info("consumer.started", group=self.group_id, topics=topics)
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                for partition, records in batches.items():
+                    for record in records:
+                        if stop.is_set():
+                            return  # the uncommitted rest is redelivered to whoever comes next
+                        await self.process(record)
+                        await self._commit(consumer, partition, record.offset + 1)
+                    if records:
+                        self._report_lag(consumer, partition, records[-1].offset + 1)
+        finally:
+            self._consumer = None
+            await consumer.stop()
+            if self._dlq_producer is not None:
+                await self._dlq_producer.stop()
+                self._dlq_producer = None
+            log.info("consumer.stopped", group=self.group_id)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, at: int) -> None:
+        try:
+            await consumer.commit({partition: at})
+        except CommitFailedError as exc:
+            # The group rebalanced: the new owner re-reads from the last commit; the inbox makes
+            # that harmless.
+            log.warning("consumer.commit.failed", group=self.group_id, error=repr(exc))
+
+    def _report_lag(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, next_offset: int
+    ) -> None:
+        highwater = consumer.highwater(partition)
+        if highwater is not None:
+            CONSUMER_LAG.labels(self.group_id, partition.topic, str(partition.partition)).set(
+                max(0, highwater - next_offset)
+            )
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Handle one message fully: applied once, or dead-lettered, or retried until healthy."""
+        topic = record.topic.removeprefix(self._prefix)
+        headers = from_kafka(record.headers)
+        try:
+            event = decode(topic, record.value)
+        except UndecodableEvent as exc:
+            CONSUMED.labels(self._handlers.consumer, topic, "poison").inc()
+            log.error("consumer.event.poison", topic=topic, offset=record.offset, error=str(exc))
+            await self._dead_letter(record, "poison", str(exc), attempts=0)
+            return
+        handler = self._handlers.for_type(event.event_type)
+        if handler is None:
+            CONSUMED.labels(self._handlers.consumer, topic, "ignored").inc()
+            return
+        with (
+            context.bound(event.correlation_id, causation=event.event_id),
+            consume_span(
+                f"consume {event.event_type}",
+                headers,
+                **{"messaging.destination.name": record.topic, "wsis.consumer": self.group_id},
+            ),
+        ):
+            try:
+                applied = await self._apply_with_retries(event, handler)
+            except HandlerFailed as exc:
+                CONSUMED.labels(self._handlers.consumer, topic, "dead-lettered").inc()
+                log.error(
+                    "consumer.event.dead_lettered",
+                    event_type=event.event_type,
+                    event_id=str(event.event_id),
+                    error=repr(exc.cause),
+                )
+                await self._dead_letter(record, "handler-failed", repr(exc.cause), exc.attempts)
+                return
+            outcome = "applied" if applied else "duplicate"
+            CONSUMED.labels(self._handlers.consumer, topic, outcome).inc()
+            log.debug(f"consumer.event.{outcome}", event_type=event.event_type)
+
+    async def _apply_with_retries(self, event: EventBase, handler: Handler) -> bool:
+        attempt = 0
+        infra_backoff = 0.2
+        while True:
+            try:
+                return await self._apply_once(event, handler)
+            except ConnectionFailure as exc:
+                log.warning("consumer.mongo.unreachable", error=repr(exc), backoff_s=infra_backoff)
+                await asyncio.sleep(infra_backoff)
+                infra_backoff = min(infra_backoff * 2, self._max_infra_backoff_s)
+            except Exception as exc:
+                attempt += 1
+                if attempt >= self._max_attempts:
+                    raise HandlerFailed(attempt, exc) from exc
+                log.warning(
+                    "consumer.event.retrying",
+                    event_type=getattr(event, "event_type", "?"),
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
+
+    async def _apply_once(self, event: EventBase, handler: Handler) -> bool:
+        async def work(session: Session) -> bool:
+            key = {"consumer": self._handlers.consumer, "event_id": str(event.event_id)}
+            if await self._inbox.find_one(key, session=session) is not None:
+                return False
+            await self._inbox.insert_one(key | {"processed_at": utcnow()}, session=session)
+            await handler(event, Tx(db=self._db, session=session, outbox=self._outbox))
+            return True
+
+        try:
+            return await in_transaction(self._client, work)
+        except DuplicateKeyError as exc:
+            if "inbox" in str(exc):
+                return False  # a concurrent delivery of the same event won
+            raise
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: str, error: str, attempts: int
+    ) -> None:
+        headers = dead_letter_headers(
+            record,
+            consumer=self._handlers.consumer,
+            original_topic=record.topic.removeprefix(self._prefix),
+            reason=reason,
+            error=error,
+            attempts=attempts,
+        )
+        backoff = 0.5
+        while True:
+            try:
+                if self._dlq_producer is None:
+                    producer = idempotent_producer(self._bootstrap, f"{self.group_id}-dlq")
+                    await producer.start()
+                    self._dlq_producer = producer
+                await self._dlq_producer.send_and_wait(
+                    f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers
+                )
+                return
+            except KafkaError as exc:
+                # Never commit past a message that is neither handled nor safely dead-lettered.
+                log.warning("consumer.dlq.retrying", error=repr(exc), backoff_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_infra_backoff_s)

@@ -1,0 +1,162 @@
+"""The outbox relay: publishes pending outbox records with the idempotent producer.
+
+At-least-once: a record is marked sent only after the broker acknowledged it (`acks=all`), so a
+crash between the two re-sends it and consumers' inboxes drop the duplicate. One relay per
+service holds a lease at a time, so two worker replicas do not publish the same records twice
+in the normal case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from datetime import timedelta
+from typing import Any, Final
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from wsis_shared.events import utcnow
+from wsis_shared.logging import get_logger
+from wsis_shared.messaging.headers import to_kafka
+from wsis_shared.messaging.kafka import idempotent_producer
+from wsis_shared.messaging.outbox import OUTBOX
+from wsis_shared.mongo import Database
+
+log = get_logger(__name__)
+
+LEASES: Final = "leases"
+_LEASE_TTL = timedelta(seconds=10)
+
+OUTBOX_PUBLISHED = Counter(
+    "wsis_outbox_published_total", "Outbox records published to Kafka", ["service", "topic"]
+)
+OUTBOX_PENDING = Gauge(
+    "wsis_outbox_pending", "Outbox records not yet acknowledged by Kafka", ["service"]
+)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        service: str,
+        bootstrap: str,
+        topic_prefix: str,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.1,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self._outbox = db[OUTBOX]
+        self._leases = db[LEASES]
+        self._service = service
+        self._bootstrap = bootstrap
+        self._prefix = topic_prefix
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._max_backoff_s = max_backoff_s
+        self._owner = f"{service}-relay-{uuid.uuid4().hex[:8]}"
+        self._producer: AIOKafkaProducer | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = self._poll_interval_s
+        log.info("outbox.relay.started", owner=self._owner)
+        try:
+            while not stop.is_set():
+                try:
+                    published = await self.publish_pending() if await self._hold_lease() else 0
+                    backoff = self._poll_interval_s
+                except (KafkaError, PyMongoError, OSError, TimeoutError) as exc:
+                    log.warning("outbox.relay.retrying", error=repr(exc), backoff_s=backoff)
+                    await self._drop_producer()
+                    published = 0
+                    backoff = min(backoff * 2, self._max_backoff_s)
+                if published < self._batch_size:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), backoff)
+        finally:
+            await self._drop_producer()
+            with contextlib.suppress(PyMongoError):
+                await self._leases.delete_one({"_id": "outbox-relay", "owner": self._owner})
+            log.info("outbox.relay.stopped", owner=self._owner)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending records in order; returns how many were published."""
+        pending = await self._outbox.count_documents({"sent_at": None})
+        OUTBOX_PENDING.labels(self._service).set(pending)
+        if not pending:
+            return 0
+        records = (
+            await self._outbox.find({"sent_at": None})
+            .sort([("created_at", ASCENDING), ("batch_index", ASCENDING)])
+            .limit(self._batch_size)
+            .to_list()
+        )
+        producer = await self._ensure_producer()
+        deliveries = [
+            await producer.send(
+                self._prefix + record["topic"],
+                value=bytes(record["value"]),
+                key=record["key"].encode(),
+                headers=to_kafka(record["headers"]),
+            )
+            for record in records
+        ]
+        results = await asyncio.gather(*deliveries, return_exceptions=True)
+        sent_ids = [r["_id"] for r, res in zip(records, results, strict=True) if _ok(res)]
+        if sent_ids:
+            await self._outbox.update_many(
+                {"_id": {"$in": sent_ids}}, {"$set": {"sent_at": utcnow()}}
+            )
+        for record, result in zip(records, results, strict=True):
+            if _ok(result):
+                OUTBOX_PUBLISHED.labels(self._service, record["topic"]).inc()
+        OUTBOX_PENDING.labels(self._service).set(pending - len(sent_ids))
+        failures = [res for res in results if isinstance(res, BaseException)]
+        if failures:
+            raise failures[0]
+        if sent_ids:
+            log.debug("outbox.relay.published", count=len(sent_ids))
+        return len(sent_ids)
+
+    async def _hold_lease(self) -> bool:
+        now = utcnow()
+        try:
+            lease = await self._leases.find_one_and_update(
+                {
+                    "_id": "outbox-relay",
+                    "$or": [{"owner": self._owner}, {"expires_at": {"$lt": now}}],
+                },
+                {"$set": {"owner": self._owner, "expires_at": now + _LEASE_TTL}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return False  # another relay holds a live lease
+        return lease is not None and lease.get("owner") == self._owner
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = idempotent_producer(self._bootstrap, client_id=self._owner)
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _drop_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+
+def _ok(result: Any) -> bool:
+    return not isinstance(result, BaseException)

@@ -1,0 +1,61 @@
+"""MongoDB helpers: the async client, transactions with retries, indexes at start-up.
+
+PyMongo's native async API (`AsyncMongoClient`) is used: Motor is deprecated in its favour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient, IndexModel, ReadPreference, WriteConcern
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.read_concern import ReadConcern
+
+T = TypeVar("T")
+Document = dict[str, Any]
+Database = AsyncDatabase[Document]
+Session = AsyncClientSession
+
+
+def create_client(uri: str, app_name: str) -> AsyncMongoClient[Document]:
+    return AsyncMongoClient(
+        uri,
+        appname=app_name,
+        tz_aware=True,
+        uuidRepresentation="standard",
+        serverSelectionTimeoutMS=5000,
+    )
+
+
+async def in_transaction(
+    client: AsyncMongoClient[Document], work: Callable[[Session], Awaitable[T]]
+) -> T:
+    """Run `work` in one majority-committed transaction, retried on transient errors.
+
+    `work` may run more than once (PyMongo retries `TransientTransactionError`), so it must not
+    have side effects outside the session.
+    """
+    async with client.start_session() as session:
+        result: T = await session.with_transaction(
+            work,
+            read_concern=ReadConcern("snapshot"),
+            write_concern=WriteConcern("majority"),
+            read_preference=ReadPreference.PRIMARY,
+        )
+        return result
+
+
+async def ensure_indexes(db: Database, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
+    """Create each collection (transactions cannot create them) and its indexes."""
+    existing = set(await db.list_collection_names())
+    for collection, models in indexes.items():
+        if collection not in existing:
+            await db.create_collection(collection)
+        if models:
+            await db[collection].create_indexes(list(models))
+
+
+async def ping(client: AsyncMongoClient[Document]) -> None:
+    await client.admin.command("ping")

@@ -1,0 +1,211 @@
+"""Running a service: its resources (MongoDB, outbox, token verifier), its worker (outbox relay
+and consumers) and the `python -m wsis_<name> api|worker|all` command line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import typer
+from aiokafka.errors import KafkaError
+from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+
+from wsis_shared.auth import TokenVerifier
+from wsis_shared.logging import configure_logging, get_logger
+from wsis_shared.messaging import (
+    INBOX_INDEXES,
+    OUTBOX_INDEXES,
+    ConsumerRunner,
+    Handlers,
+    Outbox,
+    OutboxRelay,
+    ensure_topics,
+)
+from wsis_shared.mongo import Database, Document, Session, create_client, ensure_indexes
+from wsis_shared.mongo import in_transaction as _in_transaction
+from wsis_shared.settings import ServiceSettings
+from wsis_shared.tracing import configure_tracing
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = get_logger(__name__)
+T = TypeVar("T")
+S = TypeVar("S", bound=ServiceSettings)
+
+Indexes = Mapping[str, Sequence[IndexModel]]
+_LEASE_INDEXES: Indexes = {"leases": [IndexModel([("expires_at", ASCENDING)])]}
+
+
+@dataclass
+class Resources:
+    """What a running service holds open; created once per process in the lifespan."""
+
+    settings: ServiceSettings
+    mongo: AsyncMongoClient[Document]
+    db: Database
+    outbox: Outbox
+    token_verifier: TokenVerifier
+
+    async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        return await _in_transaction(self.mongo, work)
+
+
+def token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    key = settings.jwt_public_key_file.read_bytes() if settings.jwt_public_key_file else None
+    return TokenVerifier(
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        public_key_pem=key,
+        jwks_url=settings.jwt_jwks_url,
+    )
+
+
+@asynccontextmanager
+async def open_resources(settings: ServiceSettings, indexes: Indexes) -> AsyncIterator[Resources]:
+    verifier = token_verifier(settings)
+    client = create_client(settings.mongo_uri, app_name=f"wsis-{settings.service_name}")
+    try:
+        db = client[settings.mongo_database]
+        await ensure_indexes(db, {**OUTBOX_INDEXES, **INBOX_INDEXES, **_LEASE_INDEXES, **indexes})
+        yield Resources(
+            settings=settings,
+            mongo=client,
+            db=db,
+            outbox=Outbox(db, source=f"/wsis/{settings.service_name}"),
+            token_verifier=verifier,
+        )
+    finally:
+        await client.close()
+
+
+@dataclass(frozen=True)
+class ServiceDefinition(Generic[S]):
+    """Everything the runtime needs to know about a service."""
+
+    name: str
+    settings_type: type[S]
+    create_app: Callable[[S], FastAPI]
+    indexes: Indexes
+    consumers: Sequence[Handlers] = field(default_factory=tuple)
+
+    def open_resources(
+        self, settings: ServiceSettings
+    ) -> contextlib.AbstractAsyncContextManager[Resources]:
+        return open_resources(settings, self.indexes)
+
+
+async def create_topics_when_broker_is_up(settings: ServiceSettings, stop: asyncio.Event) -> None:
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            await ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
+            return
+        except (KafkaError, OSError) as exc:
+            log.warning("kafka.topics.retrying", error=repr(exc), backoff_s=backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+            backoff = min(backoff * 2, 5.0)
+
+
+async def run_worker(
+    definition: ServiceDefinition[Any], settings: ServiceSettings, stop: asyncio.Event
+) -> None:
+    """The outbox relay and every consumer of the service, until `stop` is set."""
+    await create_topics_when_broker_is_up(settings, stop)
+    async with definition.open_resources(settings) as resources:
+        relay = OutboxRelay(
+            resources.db,
+            service=settings.service_name,
+            bootstrap=settings.kafka_bootstrap,
+            topic_prefix=settings.topic_prefix,
+            poll_interval_s=settings.outbox_poll_interval_s,
+        )
+        runners = [
+            ConsumerRunner(
+                handlers,
+                client=resources.mongo,
+                db=resources.db,
+                outbox=resources.outbox,
+                bootstrap=settings.kafka_bootstrap,
+                topic_prefix=settings.topic_prefix,
+                max_attempts=settings.consumer_max_attempts,
+                retry_backoff_s=settings.consumer_retry_backoff_s,
+            )
+            for handlers in definition.consumers
+        ]
+        log.info("worker.started", consumers=[r.group_id for r in runners])
+        await asyncio.gather(relay.run(stop), *(runner.run(stop) for runner in runners))
+    log.info("worker.stopped")
+
+
+def _install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
+    """`python -m wsis_<name> api|worker|all`."""
+    import uvicorn
+
+    cli = typer.Typer(help=f"The WSIS {definition.name} service.", no_args_is_help=True)
+
+    def load() -> ServiceSettings:
+        settings: ServiceSettings = definition.settings_type()
+        configure_logging(definition.name, settings.log_format, settings.log_level)
+        configure_tracing(definition.name, settings.otlp_endpoint)
+        return settings
+
+    def server(settings: ServiceSettings) -> uvicorn.Server:
+        config = uvicorn.Config(
+            definition.create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
+        return uvicorn.Server(config)
+
+    @cli.command()
+    def api() -> None:
+        """Serve the HTTP API."""
+        settings = load()
+        asyncio.run(server(settings).serve())
+
+    @cli.command()
+    def worker() -> None:
+        """Run the outbox relay and the Kafka consumers."""
+        settings = load()
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            _install_stop_signals(stop)
+            await run_worker(definition, settings, stop)
+
+        asyncio.run(main())
+
+    @cli.command(name="all")
+    def all_in_one() -> None:
+        """API and worker in one process (development)."""
+        settings = load()
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            worker_task = asyncio.create_task(run_worker(definition, settings, stop))
+            try:
+                await server(settings).serve()  # returns on SIGINT/SIGTERM
+            finally:
+                stop.set()
+                await worker_task
+
+        asyncio.run(main())
+
+    return cli

@@ -1,0 +1,71 @@
+"""Settings every service shares; each service subclasses with its own env prefix.
+
+Shared infrastructure (`WSIS_KAFKA_BOOTSTRAP`, `WSIS_MONGO_URI`, `WSIS_TOPIC_PREFIX`, JWT keys) is
+read under the same name by every service, so one environment file configures the whole stack;
+what belongs to one service alone is read with that service's prefix (`WSIS_VOTING_PORT`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base for `WSIS_<SERVICE>_…` settings; subclasses set `service_name` and `env_prefix`."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    service_name: ClassVar[str] = "service"
+
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("kafka_bootstrap", "WSIS_KAFKA_BOOTSTRAP"),
+    )
+    mongo_uri: str = Field(
+        default="mongodb://127.0.0.1:27017/?replicaSet=rs0",
+        validation_alias=AliasChoices("mongo_uri", "WSIS_MONGO_URI"),
+    )
+    topic_prefix: str = Field(
+        default="", validation_alias=AliasChoices("topic_prefix", "WSIS_TOPIC_PREFIX")
+    )
+    mongo_db_prefix: str = Field(
+        default="wsis_", validation_alias=AliasChoices("mongo_db_prefix", "WSIS_MONGO_DB_PREFIX")
+    )
+    jwt_public_key_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("jwt_public_key_file", "WSIS_JWT_PUBLIC_KEY_FILE"),
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("jwt_jwks_url", "WSIS_JWT_JWKS_URL")
+    )
+    jwt_audience: str = Field(
+        default="wsis", validation_alias=AliasChoices("jwt_audience", "WSIS_JWT_AUDIENCE")
+    )
+    jwt_issuer: str = Field(
+        default="wsis-dev", validation_alias=AliasChoices("jwt_issuer", "WSIS_JWT_ISSUER")
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", validation_alias=AliasChoices("log_format", "WSIS_LOG_FORMAT")
+    )
+    log_level: str = Field(
+        default="INFO", validation_alias=AliasChoices("log_level", "WSIS_LOG_LEVEL")
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("otlp_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    consumer_max_attempts: int = 4
+    consumer_retry_backoff_s: float = 0.2
+    outbox_poll_interval_s: float = 0.1
+
+    @property
+    def mongo_database(self) -> str:
+        return f"{self.mongo_db_prefix}{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"

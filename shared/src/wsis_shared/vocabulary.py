@@ -1,0 +1,119 @@
+"""The fixed vocabulary of the WSIS Prizes: categories, action lines, regions, stakeholders, phases.
+
+These are shared by every service because they appear in event payloads; official names come
+from the WSIS Prizes rules (DESIGN.md §1).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class Category(StrEnum):
+    """The 18 prize categories: one per action line, C7 split into eight applications."""
+
+    C1 = "C1"
+    C2 = "C2"
+    C3 = "C3"
+    C4 = "C4"
+    C5 = "C5"
+    C6 = "C6"
+    C7_E_GOVERNMENT = "C7.e-government"
+    C7_E_BUSINESS = "C7.e-business"
+    C7_E_LEARNING = "C7.e-learning"
+    C7_E_HEALTH = "C7.e-health"
+    C7_E_EMPLOYMENT = "C7.e-employment"
+    C7_E_ENVIRONMENT = "C7.e-environment"
+    C7_E_AGRICULTURE = "C7.e-agriculture"
+    C7_E_SCIENCE = "C7.e-science"
+    C8 = "C8"
+    C9 = "C9"
+    C10 = "C10"
+    C11 = "C11"
+
+
+CATEGORY_NAMES: Final[dict[Category, str]] = {
+    Category.C1: "The role of public governance authorities and all stakeholders in the "
+    "promotion of ICTs for development",
+    Category.C2: "Information and communication infrastructure",
+    Category.C3: "Access to information and knowledge",
+    Category.C4: "Capacity building",
+    Category.C5: "Building confidence and security in the use of ICTs",
+    Category.C6: "Enabling environment",
+    Category.C7_E_GOVERNMENT: "ICT applications: E-government",
+    Category.C7_E_BUSINESS: "ICT applications: E-business",
+    Category.C7_E_LEARNING: "ICT applications: E-learning",
+    Category.C7_E_HEALTH: "ICT applications: E-health",
+    Category.C7_E_EMPLOYMENT: "ICT applications: E-employment",
+    Category.C7_E_ENVIRONMENT: "ICT applications: E-environment",
+    Category.C7_E_AGRICULTURE: "ICT applications: E-agriculture",
+    Category.C7_E_SCIENCE: "ICT applications: E-science",
+    Category.C8: "Cultural diversity and identity, linguistic diversity and local content",
+    Category.C9: "Media",
+    Category.C10: "Ethical dimensions of the Information Society",
+    Category.C11: "International and regional cooperation",
+}
+
+
+class ActionLine(StrEnum):
+    """WSIS action lines C1–C11 (C7's applications are categories, the action line is C7)."""
+
+    C1 = "C1"
+    C2 = "C2"
+    C3 = "C3"
+    C4 = "C4"
+    C5 = "C5"
+    C6 = "C6"
+    C7 = "C7"
+    C8 = "C8"
+    C9 = "C9"
+    C10 = "C10"
+    C11 = "C11"
+
+
+def action_line_of(category: Category) -> ActionLine:
+    return ActionLine(category.value.split(".", 1)[0])
+
+
+class Region(StrEnum):
+    """ITU's six regions."""
+
+    AFRICA = "Africa"
+    AMERICAS = "Americas"
+    ARAB_STATES = "Arab States"
+    ASIA_PACIFIC = "Asia & Pacific"
+    CIS = "CIS"
+    EUROPE = "Europe"
+
+
+class StakeholderType(StrEnum):
+    GOVERNMENT = "government"
+    PRIVATE_SECTOR = "private sector"
+    CIVIL_SOCIETY = "civil society"
+    ACADEMIA = "academia"
+    INTERNATIONAL_ORGANISATION = "international organisation"
+    OTHER = "other"
+
+
+class Phase(StrEnum):
+    """Phases of an edition, in order; each change is an `edition.phase_changed` event."""
+
+    PLANNED = "planned"
+    SUBMISSION = "submission"
+    REVIEW = "review"
+    VOTING = "voting"
+    RESULTS = "results"
+    CLOSED = "closed"
+
+    @property
+    def order(self) -> int:
+        return list(Phase).index(self)
+
+
+class Role(StrEnum):
+    SUBMITTER = "submitter"
+    REVIEWER = "reviewer"
+    CHAIR = "chair"
+    ADMIN = "admin"
+    VOTER = "voter"

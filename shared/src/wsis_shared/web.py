@@ -1,0 +1,202 @@
+"""What every service's HTTP API shares: problem+json errors, health, readiness, metrics,
+correlation ids and tracing. A service's `create_app` calls `build_app` with its routers.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wsis_shared import context
+from wsis_shared.errors import WsisError
+from wsis_shared.logging import get_logger
+from wsis_shared.messaging import broker_reachable
+from wsis_shared.mongo import ping
+from wsis_shared.runtime import Resources
+from wsis_shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+CORRELATION_HEADER = "x-correlation-id"
+
+HTTP_REQUESTS = Counter(
+    "wsis_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "wsis_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+
+
+def problem(status: int, title: str, detail: str, code: str, **extensions: Any) -> JSONResponse:
+    body = {
+        "type": f"urn:wsis:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **jsonable_encoder(extensions),
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(WsisError)
+    async def domain_error(request: Request, exc: WsisError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, exc.code, **exc.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "location": [str(part) for part in error.get("loc", ())],
+                "message": str(error.get("msg", "")),
+                "type": str(error.get("type", "")),
+            }
+            for error in exc.errors()
+        ]
+        where = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors[:5])
+        return problem(
+            422,
+            "The request is not valid",
+            where or "invalid request",
+            "invalid-input",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        response = problem(exc.status_code, detail, detail, code)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.request.failed", path=request.url.path)
+        return problem(
+            500,
+            "Internal error",
+            "something went wrong on our side; nothing you sent was lost: quote the "
+            "correlation id when you report it",
+            "internal-error",
+            correlation_id=str(context.correlation_id()),
+        )
+
+
+class CorrelationAndMetricsMiddleware:
+    """Binds the correlation id for the request and records Prometheus metrics (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(CORRELATION_HEADER.encode(), b"").decode()
+        try:
+            correlation = uuid.UUID(incoming)
+        except ValueError:
+            correlation = uuid.uuid4()
+        status = 500
+        header = (CORRELATION_HEADER.encode(), str(correlation).encode())
+
+        async def send_with_header(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        started = time.perf_counter()
+        with context.bound(correlation):
+            try:
+                await self.app(scope, receive, send_with_header)
+            finally:
+                route = scope.get("route")
+                path = getattr(route, "path", "unmatched")
+                method = scope["method"]
+                HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+                HTTP_LATENCY.labels(self.service, method, path).observe(
+                    time.perf_counter() - started
+                )
+
+
+def operations_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    cache: dict[str, tuple[float, bool]] = {}
+
+    @router.get("/healthz", summary="The process is up (liveness)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @router.get(
+        "/readyz",
+        summary="MongoDB and the Kafka broker are reachable (readiness)",
+        responses={503: {"description": "a dependency is down"}},
+    )
+    async def readyz(request: Request) -> Response:
+        resources: Resources = request.app.state.resources
+        checks: dict[str, bool] = {}
+        try:
+            await ping(resources.mongo)
+            checks["mongodb"] = True
+        except Exception:
+            checks["mongodb"] = False
+        now = time.monotonic()
+        cached = cache.get("kafka")
+        if cached is None or now - cached[0] > 2.0:
+            cached = (now, await broker_reachable(resources.settings.kafka_bootstrap))
+            cache["kafka"] = cached
+        checks["kafka"] = cached[1]
+        if all(checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        down = ", ".join(name for name, ok in checks.items() if not ok)
+        return problem(503, "Not ready", f"unreachable: {down}", "not-ready", checks=checks)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def build_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    open_resources: Callable[[ServiceSettings], AbstractAsyncContextManager[Resources]],
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with open_resources(settings) as resources:
+            app.state.resources = resources
+            app.state.token_verifier = resources.token_verifier
+            yield {"resources": resources}
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.include_router(operations_router(settings.service_name))
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(CorrelationAndMetricsMiddleware, service=settings.service_name)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app
