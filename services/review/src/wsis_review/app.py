@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from wsis_shared.runtime import ServiceDefinition
+from wsis_shared.web import build_app
+
+from wsis_review.adapters.repositories import INDEXES
+from wsis_review.entrypoints.consumers import handlers
+from wsis_review.entrypoints.http import candidates
+from wsis_review.settings import ReviewSettings
+
+
+def create_app(settings: ReviewSettings) -> FastAPI:
+    return build_app(
+        settings,
+        title="WSIS Review",
+        description="The expert group's review of submitted entries and the chair's nominations.",
+        routers=[candidates.router],
+        open_resources=SERVICE.open_resources,
+    )
+
+
+SERVICE: ServiceDefinition[ReviewSettings] = ServiceDefinition(
+    name="review",
+    settings_type=ReviewSettings,
+    create_app=create_app,
+    indexes=INDEXES,
+    consumers=(handlers,),
+)

@@ -1,0 +1,47 @@
+"""What the review service does with other services' events."""
+
+from __future__ import annotations
+
+from wsis_shared.events import (
+    EditionCreated,
+    EditionPhaseChanged,
+    SubmissionAmended,
+    SubmissionSubmitted,
+    SubmissionWithdrawn,
+)
+from wsis_shared.messaging import Handlers, Tx
+from wsis_shared.vocabulary import Phase
+
+from wsis_review.adapters.repositories import ReviewUnitOfWork
+from wsis_review.service_layer import candidates
+
+handlers = Handlers("review")
+
+
+def _uow(tx: Tx) -> ReviewUnitOfWork:
+    return ReviewUnitOfWork(tx.db, tx.session, tx.outbox)
+
+
+@handlers.on(EditionCreated)
+async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
+    await candidates.record_phase(_uow(tx), event.edition, Phase.PLANNED)
+
+
+@handlers.on(EditionPhaseChanged)
+async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
+    await candidates.record_phase(_uow(tx), event.edition, event.payload.phase)
+
+
+@handlers.on(SubmissionSubmitted)
+async def on_submitted(event: SubmissionSubmitted, tx: Tx) -> None:
+    await candidates.receive_entry(_uow(tx), event.payload, event.edition, event.occurred_at)
+
+
+@handlers.on(SubmissionAmended)
+async def on_amended(event: SubmissionAmended, tx: Tx) -> None:
+    await candidates.receive_entry(_uow(tx), event.payload, event.edition, event.occurred_at)
+
+
+@handlers.on(SubmissionWithdrawn)
+async def on_withdrawn(event: SubmissionWithdrawn, tx: Tx) -> None:
+    await candidates.withdraw_entry(_uow(tx), event.payload)

@@ -1,0 +1,107 @@
+"""The MongoDB read model of Stocktaking: written by the projections, read by the public API.
+
+Projections write with update operators (never whole documents) so facts from different topics
+merge whatever order they arrive in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from wsis_shared.events import EntryPublic
+from wsis_shared.mongo import Database, Session
+from wsis_shared.vocabulary import Category, Phase
+
+from wsis_stocktaking.domain.catalogue import CatalogueRecord, EditionView
+
+INDEXES: Final = {
+    "catalogue": [
+        IndexModel([("edition", DESCENDING), ("entry.category", ASCENDING)]),
+        IndexModel([("entry.title", "text"), ("entry.short_description", "text")]),
+    ],
+    "editions": [],
+}
+
+
+class Catalogue:
+    def __init__(self, db: Database, session: Session | None = None) -> None:
+        self._records = db["catalogue"]
+        self._editions = db["editions"]
+        self._session = session
+
+    async def _update(
+        self, entry_id: str, edition: int, update: dict[str, Any], at: datetime
+    ) -> None:
+        update.setdefault("$set", {})["updated_at"] = at
+        update.setdefault("$setOnInsert", {})["edition"] = edition
+        await self._records.update_one(
+            {"_id": entry_id}, update, upsert=True, session=self._session
+        )
+
+    async def put_entry(self, entry: EntryPublic, edition: int, at: datetime) -> None:
+        await self._update(
+            entry.entry_id, edition, {"$set": {"entry": entry.model_dump(mode="python")}}, at
+        )
+
+    async def set_fact(
+        self, entry_id: str, edition: int, fact: str, value: bool, at: datetime
+    ) -> None:
+        await self._update(entry_id, edition, {"$set": {fact: value}}, at)
+
+    async def add_vote(self, entry_id: str, edition: int, at: datetime) -> None:
+        await self._update(entry_id, edition, {"$inc": {"votes": 1}}, at)
+
+    async def put_edition(
+        self, year: int, *, phase: Phase | None = None, show_running_counts: bool | None = None
+    ) -> None:
+        changes: dict[str, Any] = {}
+        if phase is not None:
+            changes["phase"] = phase
+        if show_running_counts is not None:
+            changes["show_running_counts"] = show_running_counts
+        await self._editions.update_one(
+            {"_id": year}, {"$set": changes}, upsert=True, session=self._session
+        )
+
+    async def edition(self, year: int) -> EditionView:
+        document = await self._editions.find_one({"_id": year}, session=self._session)
+        return (
+            EditionView.model_validate(document | {"year": year})
+            if document
+            else EditionView(year=year)
+        )
+
+    async def get(self, entry_id: str) -> CatalogueRecord | None:
+        document = await self._records.find_one(
+            {"_id": entry_id, "entry": {"$exists": True}}, session=self._session
+        )
+        return _record(document) if document else None
+
+    async def search(
+        self,
+        *,
+        edition: int | None,
+        category: Category | None,
+        text: str | None,
+        limit: int,
+        after: str | None,
+    ) -> list[CatalogueRecord]:
+        query: dict[str, Any] = {"entry": {"$exists": True}}
+        if edition is not None:
+            query["edition"] = edition
+        if category is not None:
+            query["entry.category"] = category
+        if text:
+            query["$text"] = {"$search": text}
+        if after:
+            query["_id"] = {"$gt": after}
+        cursor = (
+            self._records.find(query, session=self._session).sort("_id", ASCENDING).limit(limit)
+        )
+        return [_record(document) async for document in cursor]
+
+
+def _record(document: dict[str, Any]) -> CatalogueRecord:
+    return CatalogueRecord.model_validate(document | {"entry_id": document["_id"]})

@@ -1,0 +1,81 @@
+"""Projections: every topic's events into the public Stocktaking catalogue."""
+
+from __future__ import annotations
+
+from wsis_shared.events import (
+    ChampionsAnnounced,
+    EditionCreated,
+    EditionPhaseChanged,
+    NominationDecided,
+    SubmissionAmended,
+    SubmissionSubmitted,
+    SubmissionWithdrawn,
+    VoteCast,
+    WinnerSelected,
+)
+from wsis_shared.messaging import Handlers, Tx
+
+from wsis_stocktaking.adapters.catalogue import Catalogue
+
+handlers = Handlers("stocktaking")
+
+
+def _catalogue(tx: Tx) -> Catalogue:
+    return Catalogue(tx.db, tx.session)
+
+
+@handlers.on(EditionCreated)
+async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
+    await _catalogue(tx).put_edition(
+        event.edition, show_running_counts=event.payload.show_running_counts
+    )
+
+
+@handlers.on(EditionPhaseChanged)
+async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
+    await _catalogue(tx).put_edition(event.edition, phase=event.payload.phase)
+
+
+@handlers.on(SubmissionSubmitted)
+async def on_submitted(event: SubmissionSubmitted, tx: Tx) -> None:
+    await _catalogue(tx).put_entry(event.payload, event.edition, event.occurred_at)
+
+
+@handlers.on(SubmissionAmended)
+async def on_amended(event: SubmissionAmended, tx: Tx) -> None:
+    await _catalogue(tx).put_entry(event.payload, event.edition, event.occurred_at)
+
+
+@handlers.on(SubmissionWithdrawn)
+async def on_withdrawn(event: SubmissionWithdrawn, tx: Tx) -> None:
+    await _catalogue(tx).set_fact(
+        event.payload.entry_id, event.edition, "withdrawn", True, event.occurred_at
+    )
+
+
+@handlers.on(NominationDecided)
+async def on_nomination(event: NominationDecided, tx: Tx) -> None:
+    await _catalogue(tx).set_fact(
+        event.aggregate_id, event.edition, "nominated", event.payload.nominated, event.occurred_at
+    )
+
+
+@handlers.on(VoteCast)
+async def on_vote(event: VoteCast, tx: Tx) -> None:
+    await _catalogue(tx).add_vote(event.payload.entry_id, event.edition, event.occurred_at)
+
+
+@handlers.on(ChampionsAnnounced)
+async def on_champions(event: ChampionsAnnounced, tx: Tx) -> None:
+    catalogue = _catalogue(tx)
+    for finalist in event.payload.finalists:
+        await catalogue.set_fact(
+            finalist.entry_id, event.edition, "champion", True, event.occurred_at
+        )
+
+
+@handlers.on(WinnerSelected)
+async def on_winner(event: WinnerSelected, tx: Tx) -> None:
+    await _catalogue(tx).set_fact(
+        event.payload.winner_entry_id, event.edition, "winner", True, event.occurred_at
+    )

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from wsis_shared.runtime import ServiceDefinition
+from wsis_shared.web import build_app
+
+from wsis_submissions.adapters.repositories import INDEXES
+from wsis_submissions.entrypoints.http import editions, entries
+from wsis_submissions.settings import SubmissionsSettings
+
+
+def create_app(settings: SubmissionsSettings) -> FastAPI:
+    return build_app(
+        settings,
+        title="WSIS Submissions",
+        description="Editions and their phases; project teams' drafts and entries.",
+        routers=[editions.router, entries.router],
+        open_resources=SERVICE.open_resources,
+    )
+
+
+SERVICE: ServiceDefinition[SubmissionsSettings] = ServiceDefinition(
+    name="submissions",
+    settings_type=SubmissionsSettings,
+    create_app=create_app,
+    indexes=INDEXES,
+    consumers=(),
+)

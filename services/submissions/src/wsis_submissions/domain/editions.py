@@ -1,0 +1,111 @@
+"""An edition of the WSIS Prizes (one a year) and the phase it is in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+from wsis_shared.errors import Conflict, PhaseClosed
+from wsis_shared.events import (
+    EditionCreated,
+    EditionPayload,
+    EditionPhaseChanged,
+    EditionSchedule,
+    PhaseChange,
+)
+from wsis_shared.vocabulary import Category, Phase
+
+_PHASE_WINDOWS = {
+    Phase.SUBMISSION: ("submission_opens", "submission_closes"),
+    Phase.REVIEW: ("submission_closes", "review_closes"),
+    Phase.VOTING: ("voting_opens", "voting_closes"),
+    Phase.RESULTS: ("voting_closes", "results_at"),
+}
+
+
+class Edition(BaseModel):
+    model_config = ConfigDict(validate_assignment=True)
+
+    year: int
+    title: str
+    schedule: EditionSchedule
+    categories: tuple[Category, ...]
+    show_running_counts: bool
+    phase: Phase = Phase.PLANNED
+    version: int = 1
+    created_at: datetime
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        year: int,
+        title: str,
+        schedule: EditionSchedule,
+        categories: tuple[Category, ...],
+        show_running_counts: bool,
+        now: datetime,
+    ) -> tuple[Edition, EditionCreated]:
+        edition = cls(
+            year=year,
+            title=title,
+            schedule=schedule,
+            categories=categories,
+            show_running_counts=show_running_counts,
+            created_at=now,
+        )
+        event = EditionCreated(
+            occurred_at=now,
+            aggregate_id=str(year),
+            aggregate_version=edition.version,
+            edition=year,
+            payload=EditionPayload(
+                year=year,
+                title=title,
+                schedule=schedule,
+                categories=categories,
+                show_running_counts=show_running_counts,
+            ),
+        )
+        return edition, event
+
+    def change_phase(self, phase: Phase, *, by: str, now: datetime) -> EditionPhaseChanged:
+        if phase == self.phase:
+            raise Conflict(f"edition {self.year} is already in the {phase} phase", phase=phase)
+        previous, self.phase = self.phase, phase
+        self.version += 1
+        return EditionPhaseChanged(
+            occurred_at=now,
+            aggregate_id=str(self.year),
+            aggregate_version=self.version,
+            edition=self.year,
+            payload=PhaseChange(
+                year=self.year,
+                phase=phase,
+                previous_phase=previous,
+                changed_by="schedule" if by == "schedule" else "admin",
+                schedule=self.schedule,
+            ),
+        )
+
+    def require_phase(self, phase: Phase, action: str) -> None:
+        """Raise a 409 naming the current phase and the window of `phase` if we are outside it."""
+        if self.phase == phase:
+            return
+        opens, closes = (getattr(self.schedule, name) for name in _PHASE_WINDOWS[phase])
+        raise PhaseClosed(
+            f"{action} is possible only in the {phase} phase "
+            f"({opens.isoformat()} – {closes.isoformat()}); edition {self.year} is in the "
+            f"{self.phase} phase",
+            current_phase=self.phase,
+            required_phase=phase,
+            opens_at=opens,
+            closes_at=closes,
+        )
+
+    def require_phase_for_submission(self) -> None:
+        self.require_phase(Phase.SUBMISSION, "submitting an entry")
+
+    def require_category(self, category: Category) -> None:
+        if category not in self.categories:
+            raise Conflict(f"category {category} is not open in edition {self.year}")

@@ -1,0 +1,104 @@
+"""The ballot, the voting window and the rule of one vote per voter per category."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+from wsis_shared.errors import InvalidInput, PhaseClosed
+from wsis_shared.events import CastVote, EditionSchedule, NomineeCard, VoteCast
+from wsis_shared.vocabulary import Category, Phase
+
+
+class VotingEdition(BaseModel):
+    """An edition as voting knows it from the editions topic."""
+
+    year: int
+    phase: Phase = Phase.PLANNED
+    schedule: EditionSchedule | None = None
+    categories: tuple[Category, ...] = ()
+    show_running_counts: bool = False
+
+    def require_open_window(self) -> None:
+        if self.phase == Phase.VOTING:
+            return
+        window = {}
+        if self.schedule is not None:
+            window = {
+                "opens_at": self.schedule.voting_opens,
+                "closes_at": self.schedule.voting_closes,
+            }
+        state = "has not opened yet" if self.phase.order < Phase.VOTING.order else "is closed"
+        when = (
+            f" ({window['opens_at'].isoformat()} – {window['closes_at'].isoformat()})"
+            if window
+            else ""
+        )
+        raise PhaseClosed(
+            f"public voting for edition {self.year} {state}{when}",
+            current_phase=self.phase,
+            required_phase=Phase.VOTING,
+            **window,
+        )
+
+    def counts_are_public(self) -> bool:
+        return self.phase.order >= Phase.RESULTS.order or (
+            self.phase == Phase.VOTING and self.show_running_counts
+        )
+
+
+class Nominee(BaseModel):
+    model_config = ConfigDict(validate_assignment=True)
+
+    card: NomineeCard
+    edition: int
+    nominated: bool
+
+    @property
+    def entry_id(self) -> str:
+        return self.card.entry_id
+
+
+class Vote(BaseModel):
+    """One voter's vote in one category; (edition, category, voter) is unique."""
+
+    receipt_id: str
+    edition: int
+    category: Category
+    entry_id: str
+    voter: str
+    cast_at: datetime
+
+    def event(self) -> VoteCast:
+        return VoteCast(
+            occurred_at=self.cast_at,
+            aggregate_id=self.receipt_id,
+            aggregate_version=1,
+            edition=self.edition,
+            payload=CastVote(
+                receipt_id=self.receipt_id,
+                category=self.category,
+                entry_id=self.entry_id,
+                voter_pseudonym=voter_pseudonym(self.voter, self.edition),
+            ),
+        )
+
+
+def tally_key(edition: int, category: Category) -> str:
+    """Kafka key of vote events: one partition, so one consumer, owns a category's tally."""
+    return f"{edition}:{category}"
+
+
+def voter_pseudonym(voter: str, edition: int) -> str:
+    return hashlib.sha256(f"wsis:{edition}:{voter}".encode()).hexdigest()[:32]
+
+
+def check_ballot_choice(nominee: Nominee | None, category: Category, entry_id: str) -> Nominee:
+    if nominee is None or not nominee.nominated or nominee.card.category != category:
+        raise InvalidInput(
+            f"entry {entry_id} is not a nominee in category {category}: pick one from the ballot",
+            category=category,
+            entry_id=entry_id,
+        )
+    return nominee

@@ -1,0 +1,36 @@
+"""What the voting service does with other services' events, and with its own votes."""
+
+from __future__ import annotations
+
+from wsis_shared.events import EditionCreated, EditionPhaseChanged, NominationDecided, VoteCast
+from wsis_shared.messaging import Handlers, Tx
+
+from wsis_voting.adapters.repositories import VotingUnitOfWork
+from wsis_voting.service_layer import voting
+
+ballot_handlers = Handlers("voting")
+tally_handlers = Handlers("voting.tally")
+
+
+def _uow(tx: Tx) -> VotingUnitOfWork:
+    return VotingUnitOfWork(tx.db, tx.session, tx.outbox)
+
+
+@ballot_handlers.on(EditionCreated)
+async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
+    await voting.record_edition(_uow(tx), event.payload)
+
+
+@ballot_handlers.on(EditionPhaseChanged)
+async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
+    await voting.record_phase(_uow(tx), event.payload)
+
+
+@ballot_handlers.on(NominationDecided)
+async def on_nomination(event: NominationDecided, tx: Tx) -> None:
+    await voting.record_nomination(_uow(tx), event.edition, event.payload)
+
+
+@tally_handlers.on(VoteCast)
+async def on_vote_cast(event: VoteCast, tx: Tx) -> None:
+    await voting.count_vote(_uow(tx), event)

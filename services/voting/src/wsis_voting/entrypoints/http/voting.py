@@ -1,0 +1,114 @@
+"""The public ballot, casting votes, a voter's receipts, and results."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Response, status
+from pydantic import BaseModel
+from wsis_shared.auth import Principal, optional_principal
+from wsis_shared.events import NomineeCard, utcnow
+from wsis_shared.vocabulary import CATEGORY_NAMES, Category, Role
+
+from wsis_voting.entrypoints.http.dependencies import UoW, Voter
+from wsis_voting.service_layer import voting as use_cases
+
+router = APIRouter(tags=["voting"])
+
+
+class VoteCreate(BaseModel):
+    category: Category
+    entry_id: str
+
+
+class VoteReceipt(BaseModel):
+    receipt_id: str
+    edition: int
+    category: Category
+    entry_id: str
+    cast_at: datetime
+
+
+class BallotCategoryPublic(BaseModel):
+    category: Category
+    name: str
+    nominees: list[NomineeCard]
+
+
+class NomineeResult(BaseModel):
+    nominee: NomineeCard
+    votes: int | None
+
+
+class ResultsPublic(BaseModel):
+    edition: int
+    category: Category
+    counts_public: bool
+    nominees: list[NomineeResult]
+
+
+@router.get("/editions/{year}/ballot", summary="Nominees per category (public)")
+async def get_ballot(year: int, uow: UoW) -> list[BallotCategoryPublic]:
+    return [
+        BallotCategoryPublic(
+            category=c.category,
+            name=CATEGORY_NAMES[c.category],
+            nominees=[n.card for n in c.nominees],
+        )
+        for c in await use_cases.ballot(uow, edition=year)
+    ]
+
+
+@router.post(
+    "/editions/{year}/votes",
+    status_code=status.HTTP_201_CREATED,
+    summary="Cast a vote: one per category (voter)",
+    responses={409: {"description": "already voted in this category, or voting is closed"}},
+)
+async def cast_vote(year: int, body: VoteCreate, voter: Voter, uow: UoW) -> VoteReceipt:
+    vote = await use_cases.cast_vote(
+        uow,
+        edition=year,
+        category=body.category,
+        entry_id=body.entry_id,
+        voter=voter.subject,
+        now=utcnow(),
+    )
+    return VoteReceipt.model_validate(vote.model_dump())
+
+
+@router.get("/editions/{year}/my-votes", summary="The categories I voted in (voter)")
+async def my_votes(year: int, voter: Voter, uow: UoW) -> list[VoteReceipt]:
+    votes = await use_cases.votes_of(uow, edition=year, voter=voter.subject)
+    return [VoteReceipt.model_validate(vote.model_dump()) for vote in votes]
+
+
+@router.get(
+    "/editions/{year}/results/{category}",
+    summary="Results of a category (public once results are out; admins always see counts)",
+)
+async def get_results(
+    year: int,
+    category: Category,
+    response: Response,
+    uow: UoW,
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> ResultsPublic | Response:
+    privileged = principal is not None and principal.has(Role.ADMIN)
+    result = await use_cases.results(uow, edition=year, category=category, privileged=privileged)
+    body = ResultsPublic(
+        edition=year,
+        category=category,
+        counts_public=result.counts_public,
+        nominees=[NomineeResult(nominee=n.card, votes=votes) for n, votes in result.nominees],
+    )
+    etag = '"' + hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:32] + '"'
+    cache = "private, no-store" if privileged else "public, max-age=2"
+    if if_none_match == etag:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = cache
+    return body
