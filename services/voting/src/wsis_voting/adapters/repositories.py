@@ -10,13 +10,12 @@ from typing import Final
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
-from wsis_shared.errors import AlreadyExists
 from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
 from wsis_shared.uow import MongoUnitOfWork
 from wsis_shared.vocabulary import Category
 
-from wsis_voting.domain.ballot import Nominee, Vote, VotingEdition
+from wsis_voting.domain.ballot import AlreadyVoted, Nominee, Vote, VotingEdition
 
 INDEXES: Final = {
     "editions": [],
@@ -31,11 +30,6 @@ INDEXES: Final = {
     ],
     "tallies": [IndexModel([("edition", ASCENDING), ("category", ASCENDING)])],
 }
-
-
-class AlreadyVoted(AlreadyExists):
-    code = "already-voted"
-    title = "Already voted in this category"
 
 
 class MongoEditionRepository:
