@@ -11,12 +11,14 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient, IndexModel, ReadPreference, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import CollectionInvalid, OperationFailure
 from pymongo.read_concern import ReadConcern
 
 T = TypeVar("T")
 Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 Session = AsyncClientSession
+_NAMESPACE_EXISTS = 48
 
 
 def create_client(uri: str, app_name: str) -> AsyncMongoClient[Document]:
@@ -52,7 +54,12 @@ async def ensure_indexes(db: Database, indexes: Mapping[str, Sequence[IndexModel
     existing = set(await db.list_collection_names())
     for collection, models in indexes.items():
         if collection not in existing:
-            await db.create_collection(collection)
+            try:
+                await db.create_collection(collection)
+            except (CollectionInvalid, OperationFailure) as exc:
+                # Another process (the API beside its worker, a second replica) was first.
+                if isinstance(exc, OperationFailure) and exc.code != _NAMESPACE_EXISTS:
+                    raise
         if models:
             await db[collection].create_indexes(list(models))
 

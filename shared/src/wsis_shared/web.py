@@ -40,14 +40,15 @@ HTTP_LATENCY = Histogram(
 )
 
 
-def problem(status: int, title: str, detail: str, code: str, **extensions: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str, code: str, /, **extensions: Any) -> JSONResponse:
+    """An RFC 9457 response; extensions never override the standard members."""
     body = {
+        **jsonable_encoder(extensions),
         "type": f"urn:wsis:problem:{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **jsonable_encoder(extensions),
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 

@@ -232,7 +232,9 @@ class ConsumerRunner:
                     event_id=str(event.event_id),
                     error=repr(exc.cause),
                 )
-                await self._dead_letter(record, "handler-failed", repr(exc.cause), exc.attempts)
+                await self._dead_letter(
+                    record, "handler-failed", repr(exc.cause), exc.attempts, event
+                )
                 return
             outcome = "applied" if applied else "duplicate"
             CONSUMED.labels(self._handlers.consumer, topic, outcome).inc()
@@ -277,7 +279,12 @@ class ConsumerRunner:
             raise
 
     async def _dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], reason: str, error: str, attempts: int
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        reason: str,
+        error: str,
+        attempts: int,
+        event: EventBase | None = None,
     ) -> None:
         headers = dead_letter_headers(
             record,
@@ -286,6 +293,8 @@ class ConsumerRunner:
             reason=reason,
             error=error,
             attempts=attempts,
+            event_id=str(event.event_id) if event else None,
+            event_type=getattr(event, "event_type", None),
         )
         backoff = 0.5
         while True:

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from wsis_shared.events import utcnow
 from wsis_shared.messaging.headers import Headers, from_kafka
-from wsis_shared.messaging.kafka import idempotent_producer
+from wsis_shared.messaging.kafka import idempotent_producer, partitions_of
 
 _MAX_ERROR_CHARS = 2000
 
@@ -28,6 +28,8 @@ def dead_letter_headers(
     reason: str,
     error: str,
     attempts: int,
+    event_id: str | None = None,
+    event_type: str | None = None,
 ) -> Headers:
     original = [(k, v) for k, v in record.headers or () if not k.startswith("dlq_")]
     added = {
@@ -40,6 +42,8 @@ def dead_letter_headers(
         "dlq_original_offset": str(record.offset),
         "dlq_failed_at": utcnow().isoformat(),
     }
+    if event_id is not None and event_type is not None:
+        added |= {"dlq_event_id": event_id, "dlq_event_type": event_type}
     return original + [(k, v.encode()) for k, v in added.items()]
 
 
@@ -73,8 +77,10 @@ def _as_dead_letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
         original_partition=int(headers.get("dlq_original_partition", "-1")),
         original_offset=int(headers.get("dlq_original_offset", "-1")),
         failed_at=headers.get("dlq_failed_at", ""),
-        event_type=headers.get("ce_type", "").removeprefix("org.itu.wsis.") or None,
-        event_id=headers.get("ce_id"),
+        event_type=headers.get("dlq_event_type")
+        or headers.get("ce_type", "").removeprefix("org.itu.wsis.")
+        or None,
+        event_id=headers.get("dlq_event_id") or headers.get("ce_id"),
     )
 
 
@@ -87,13 +93,10 @@ async def _read_all(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    await consumer.start()
-    partitions = [
-        TopicPartition(dlq_topic, p) for p in consumer.partitions_for_topic(dlq_topic) or ()
-    ]
+    partitions = await partitions_of(bootstrap, dlq_topic)
     if not partitions:
-        await consumer.stop()
         raise LookupError(f"no topic {dlq_topic!r} on the broker")
+    await consumer.start()
     consumer.assign(partitions)
     end = await consumer.end_offsets(partitions)
     if group_id is None:

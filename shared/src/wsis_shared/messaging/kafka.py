@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from aiokafka import AIOKafkaClient, AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -47,6 +47,17 @@ async def ensure_topics(bootstrap: str, prefix: str, client_id: str = "wsis-topi
         return [topic.name for topic in missing]
     finally:
         await admin.close()
+
+
+async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
+    """The partitions of `topic` (empty if it does not exist), asked of the broker."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="wsis-describe")
+    await admin.start()
+    try:
+        (description,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(TopicPartition(topic, p["partition"]) for p in description["partitions"])
 
 
 async def broker_reachable(bootstrap: str, timeout_s: float = 2.0) -> bool:

@@ -70,7 +70,7 @@ class Entry(BaseModel):
         if self.status != "draft":
             raise Conflict(
                 f"entry {self.entry_id} is {self.status}: only drafts can be edited here",
-                status=self.status,
+                entry_status=self.status,
             )
         self.content = self.content.model_copy(update=changes.model_dump(exclude_unset=True))
         self.version += 1
@@ -78,7 +78,9 @@ class Entry(BaseModel):
 
     def submit(self, edition: Edition, *, now: datetime) -> SubmissionSubmitted:
         if self.status != "draft":
-            raise Conflict(f"entry {self.entry_id} is already {self.status}", status=self.status)
+            raise Conflict(
+                f"entry {self.entry_id} is already {self.status}", entry_status=self.status
+            )
         edition.require_phase_for_submission()
         public = self._public_view()
         edition.require_category(public.category)

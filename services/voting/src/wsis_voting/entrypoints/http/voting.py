@@ -88,6 +88,8 @@ async def my_votes(year: int, voter: Voter, uow: UoW) -> list[VoteReceipt]:
 @router.get(
     "/editions/{year}/results/{category}",
     summary="Results of a category (public once results are out; admins always see counts)",
+    response_model=ResultsPublic,
+    responses={304: {"description": "not modified since the ETag sent in If-None-Match"}},
 )
 async def get_results(
     year: int,

@@ -1,0 +1,154 @@
+"""Demo data for `make up`, loaded through the public HTTP APIs only (as a real client would).
+
+Creates edition 2027, eight entries from eight organisations in four categories, nominates them
+and opens voting with a few votes cast, so every page of the platform has something to show.
+Loading twice is harmless: an existing edition means the demo is already there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import httpx
+
+DEMO_YEAR = 2027
+
+_PROJECTS: list[tuple[str, str, str, str, str, list[int]]] = [
+    # (title, category, country, stakeholder type, organisation, SDGs)
+    ("Solar classrooms for digital skills", "C4", "KE", "civil society", "Open Schools", [4, 7]),
+    ("Coding clubs for girls in secondary schools", "C4", "PE", "academia", "Univ. Andina", [4, 5]),
+    ("National e-ID for public services", "C7.e-government", "EE", "government", "RIA", [16]),
+    (
+        "Tele-consultations for remote clinics",
+        "C7.e-health",
+        "IN",
+        "private sector",
+        "MedLink",
+        [3],
+    ),
+    ("Farmers' market prices by SMS", "C7.e-agriculture", "SN", "civil society", "AgriSMS", [2, 1]),
+    ("Community networks in mountain villages", "C2", "NP", "civil society", "Mesh Nepal", [9]),
+    ("Open data portal for public budgets", "C7.e-government", "UY", "government", "AGESIC", [16]),
+    ("Digital literacy buses", "C4", "MA", "international organisation", "Digital Bus", [4, 10]),
+]
+
+
+def _short_description(title: str) -> str:
+    sentence = (
+        f"{title} brings people who were left offline into the information society with "
+        "practical tools, local partners and training that continues after the project ends."
+    )
+    words = (sentence + " ") * 8
+    return " ".join(words.split()[:170])
+
+
+@dataclass(frozen=True)
+class DemoTokens:
+    admin: str
+    chair: str
+    voters: list[str]
+    team: Callable[[str], str]
+
+
+def _schedule() -> dict[str, str]:
+    return {
+        "submission_opens": f"{DEMO_YEAR}-01-10T00:00:00Z",
+        "submission_closes": f"{DEMO_YEAR}-02-10T00:00:00Z",
+        "review_closes": f"{DEMO_YEAR}-03-10T00:00:00Z",
+        "voting_opens": f"{DEMO_YEAR}-03-11T00:00:00Z",
+        "voting_closes": f"{DEMO_YEAR}-04-10T00:00:00Z",
+        "results_at": f"{DEMO_YEAR}-04-20T00:00:00Z",
+        "ceremony_at": f"{DEMO_YEAR}-05-05T00:00:00Z",
+    }
+
+
+async def _until_ok(
+    call: Callable[[], Awaitable[httpx.Response]], what: str, timeout_s: float = 30.0
+) -> httpx.Response:
+    """Retry a call that depends on an event still travelling between services."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = await call()
+        if response.is_success or time.monotonic() > deadline:
+            if not response.is_success:
+                raise RuntimeError(f"demo data: {what} failed: {response.text}")
+            return response
+        await asyncio.sleep(0.2)
+
+
+async def load_demo_data(urls: Mapping[str, str], tokens: DemoTokens) -> str:
+    """Load the demo; returns a one-line summary for the console."""
+    s, r, v = urls["submissions"], urls["review"], urls["voting"]
+
+    def auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        existing = await http.get(f"{s}/editions/{DEMO_YEAR}")
+        if existing.status_code == 200:
+            return f"demo edition {DEMO_YEAR} already loaded (phase {existing.json()['phase']})"
+
+        async def phase(name: str) -> None:
+            response = await http.post(
+                f"{s}/editions/{DEMO_YEAR}/phase", json={"phase": name}, headers=auth(tokens.admin)
+            )
+            response.raise_for_status()
+
+        created = await http.post(
+            f"{s}/editions",
+            json={"year": DEMO_YEAR, "title": f"WSIS Prizes {DEMO_YEAR}", "schedule": _schedule()},
+            headers=auth(tokens.admin),
+        )
+        created.raise_for_status()
+        await phase("submission")
+
+        entry_ids: list[tuple[str, str]] = []
+        for number, (title, category, country, stakeholder, org_name, sdgs) in enumerate(_PROJECTS):
+            team = auth(tokens.team(f"org-demo-{number}"))
+            body: dict[str, Any] = {
+                "title": title,
+                "short_description": _short_description(title),
+                "full_description": f"{title}: how it started, who took part, what it achieved.",
+                "category": category,
+                "sdgs": sdgs,
+                "country": country,
+                "stakeholder_type": stakeholder,
+                "organisation_name": org_name,
+            }
+            draft = await http.post(f"{s}/editions/{DEMO_YEAR}/entries", json=body, headers=team)
+            draft.raise_for_status()
+            entry_id = draft.json()["entry_id"]
+            (await http.post(f"{s}/entries/{entry_id}/submit", headers=team)).raise_for_status()
+            entry_ids.append((entry_id, category))
+
+        await phase("review")
+        for entry_id, _ in entry_ids:
+            nominate = partial(
+                http.post,
+                f"{r}/candidates/{entry_id}/nomination",
+                json={"nominated": True},
+                headers=auth(tokens.chair),
+            )
+            await _until_ok(nominate, f"nominating {entry_id}")
+
+        await phase("voting")
+        votes = 0
+        for voter_number, voter in enumerate(tokens.voters):
+            entry_id, category = entry_ids[voter_number % len(entry_ids)]
+            cast = partial(
+                http.post,
+                f"{v}/editions/{DEMO_YEAR}/votes",
+                json={"category": category, "entry_id": entry_id},
+                headers=auth(voter),
+            )
+            await _until_ok(cast, "casting a demo vote")
+            votes += 1
+    return (
+        f"demo edition {DEMO_YEAR}: {len(entry_ids)} entries submitted and nominated, "
+        f"voting open, {votes} votes cast"
+    )

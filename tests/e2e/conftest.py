@@ -1,0 +1,111 @@
+"""All four services as real processes (`python -m wsis_<name> all`) on the test infrastructure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.vocabulary import Role
+
+SERVICES = ("submissions", "review", "voting", "stocktaking")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Platform:
+    ports: dict[str, int]
+    private_key: bytes
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def headers(self, *, roles: list[str], sub: str, org: str | None = None) -> dict[str, str]:
+        token = sign_dev_token(
+            self.private_key, subject=sub, roles=[Role(r) for r in roles], organisation_id=org
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+def wait_ready(platform: Platform, logs: Path, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    pending = set(SERVICES)
+    while pending and time.monotonic() < deadline:
+        for service in list(pending):
+            process = platform.processes[service]
+            if process.poll() is not None:
+                log = (logs / f"{service}.log").read_text()[-3000:]
+                raise RuntimeError(f"{service} exited with {process.returncode}:\n{log}")
+            try:
+                if httpx.get(f"{platform.url(service)}/readyz", timeout=2).status_code == 200:
+                    pending.discard(service)
+            except httpx.TransportError:
+                pass
+        time.sleep(0.2)
+    if pending:
+        raise RuntimeError(f"not ready after {timeout_s}s: {sorted(pending)}; logs in {logs}")
+
+
+@pytest.fixture(scope="session")
+def platform(
+    kafka_bootstrap: str,
+    mongo_uri: str,
+    topic_prefix: str,
+    mongo_db_prefix: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Platform]:
+    workdir = tmp_path_factory.mktemp("platform")
+    private_key, public_key = ensure_dev_keys(workdir / "keys")
+    platform = Platform(
+        ports={service: free_port() for service in SERVICES}, private_key=private_key.read_bytes()
+    )
+    env = os.environ | {
+        "WSIS_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "WSIS_MONGO_URI": mongo_uri,
+        "WSIS_TOPIC_PREFIX": f"{topic_prefix}e2e.",
+        "WSIS_MONGO_DB_PREFIX": f"{mongo_db_prefix}e2e_",
+        "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
+        "WSIS_LOG_FORMAT": "json",
+        "WSIS_LOG_LEVEL": "INFO",
+    }
+    try:
+        for service in SERVICES:
+            service_env = env | {
+                f"WSIS_{service.upper()}_PORT": str(platform.ports[service]),
+                f"WSIS_{service.upper()}_OUTBOX_POLL_INTERVAL_S": "0.05",
+            }
+            log = (workdir / f"{service}.log").open("wb")
+            platform.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", f"wsis_{service}", "all"],
+                env=service_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_ready(platform, workdir)
+        yield platform
+    finally:
+        for process in platform.processes.values():
+            process.terminate()
+        for service, process in platform.processes.items():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                print(f"{service} did not stop on SIGTERM within 15 s")

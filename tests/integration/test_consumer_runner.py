@@ -1,0 +1,200 @@
+"""Consumers apply each event once, dead-letter what they cannot handle, and replay it later."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pymongo import AsyncMongoClient
+from wsis_shared.events import (
+    EntryPublic,
+    SubmissionAmended,
+    SubmissionWithdrawn,
+    Withdrawal,
+    encode,
+)
+from wsis_shared.messaging import (
+    INBOX_INDEXES,
+    ConsumerRunner,
+    Handlers,
+    Outbox,
+    Tx,
+    list_dead_letters,
+    replay_dead_letters,
+)
+from wsis_shared.messaging.kafka import partitions_of
+from wsis_shared.mongo import Database, Document, ensure_indexes
+from wsis_shared.vocabulary import ActionLine, Category, Region, StakeholderType
+
+from tests.integration.helpers import eventually, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+class Switch:
+    broken = True
+
+
+def make_handlers(name: str, switch: Switch) -> Handlers:
+    handlers = Handlers(name)
+
+    @handlers.on(SubmissionWithdrawn)
+    async def count_withdrawal(event: SubmissionWithdrawn, tx: Tx) -> None:
+        await tx.db["applied"].update_one(
+            {"_id": str(event.event_id)}, {"$inc": {"times": 1}}, upsert=True, session=tx.session
+        )
+
+    @handlers.on(SubmissionAmended)
+    async def flaky(event: SubmissionAmended, tx: Tx) -> None:
+        await tx.db["applied"].update_one(
+            {"_id": str(event.event_id)}, {"$inc": {"times": 1}}, upsert=True, session=tx.session
+        )
+        if switch.broken:
+            raise RuntimeError("handler bug")  # rolls back the write above
+
+    return handlers
+
+
+def amended() -> SubmissionAmended:
+    return SubmissionAmended(
+        aggregate_id="entry-9",
+        aggregate_version=3,
+        edition=2027,
+        payload=EntryPublic(
+            entry_id="entry-9",
+            category=Category.C4,
+            title="Digital skills for rural schools",
+            short_description="A programme.",
+            organisation_id="org-1",
+            organisation_name="Org",
+            country="KE",
+            region=Region.AFRICA,
+            stakeholder_type=StakeholderType.CIVIL_SOCIETY,
+            action_lines=(ActionLine.C4,),
+            sdgs=(4,),
+        ),
+    )
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def run_until(runner: ConsumerRunner, done: asyncio.Event | None, seconds: float) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        if done is not None:
+            await asyncio.wait_for(done.wait(), seconds)
+        else:
+            await asyncio.sleep(seconds)
+    finally:
+        stop.set()
+        await task
+
+
+async def test_each_event_applied_once_poison_dead_lettered_and_replayed(
+    mongo_client: AsyncMongoClient[Document],
+    db: Database,
+    kafka_bootstrap: str,
+    topics: str,
+    producer: AIOKafkaProducer,
+) -> None:
+    await ensure_indexes(db, {**INBOX_INDEXES, "applied": []})
+    switch = Switch()
+    handlers = make_handlers(f"tests-{uuid.uuid4().hex[:6]}", switch)
+    topic = f"{topics}wsis.submissions.v1"
+    withdrawn = SubmissionWithdrawn(
+        aggregate_id="entry-1",
+        aggregate_version=2,
+        edition=2027,
+        payload=Withdrawal(entry_id="entry-1", category=Category.C4),
+    )
+    failing = amended()
+    unknown_type = json.loads(encode(withdrawn)) | {"event_type": "submission.teleported"}
+    for value in (
+        encode(withdrawn),
+        encode(withdrawn),  # the same event delivered twice
+        b"{not json",
+        json.dumps(unknown_type).encode(),
+        encode(failing),
+    ):
+        await producer.send_and_wait(topic, value=value, key=b"entry-1")
+
+    def new_runner() -> ConsumerRunner:
+        return ConsumerRunner(
+            handlers,
+            client=mongo_client,
+            db=db,
+            outbox=Outbox(db, "/tests"),
+            bootstrap=kafka_bootstrap,
+            topic_prefix=topics,
+            max_attempts=3,
+            retry_backoff_s=0.05,
+        )
+
+    async def three_dead_letters() -> bool:
+        return len(await read_topic(kafka_bootstrap, f"{topic}.dlq")) >= 3
+
+    runner = new_runner()
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await eventually(three_dead_letters, what="three dead letters")
+    finally:
+        stop.set()
+        await task
+
+    applied = {d["_id"]: d["times"] async for d in db["applied"].find()}
+    assert applied == {str(withdrawn.event_id): 1}
+
+    letters = await list_dead_letters(kafka_bootstrap, f"{topic}.dlq")
+    assert [(letter.reason, letter.attempts) for letter in letters] == [
+        ("poison", 0),
+        ("poison", 0),
+        ("handler-failed", 3),
+    ]
+    assert "not JSON" in letters[0].error
+    assert "submission.teleported" in letters[1].error
+    assert "handler bug" in letters[2].error
+    assert letters[2].event_id == str(failing.event_id)
+    assert letters[2].original_topic == "wsis.submissions.v1"
+
+    # The bug is fixed; the operator replays: the failed event is applied, once.
+    switch.broken = False
+    replayed = await replay_dead_letters(kafka_bootstrap, f"{topic}.dlq", topics)
+    assert [letter.event_id for letter in replayed] == [str(failing.event_id)]
+    assert await replay_dead_letters(kafka_bootstrap, f"{topic}.dlq", topics) == []
+
+    async def failing_applied() -> bool:
+        return await db["applied"].find_one({"_id": str(failing.event_id)}) is not None
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(new_runner().run(stop))
+    try:
+        await eventually(failing_applied, what="the replayed event to be applied")
+    finally:
+        stop.set()
+        await task
+
+    # A crash that loses the committed offsets redelivers everything: nothing changes.
+    rewind = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, group_id=runner.group_id, enable_auto_commit=False
+    )
+    partitions = await partitions_of(kafka_bootstrap, topic)
+    await rewind.start()
+    rewind.assign(partitions)
+    await rewind.commit(dict.fromkeys(partitions, 0))
+    await rewind.stop()
+    await run_until(new_runner(), None, 4.0)
+
+    applied = {d["_id"]: d["times"] async for d in db["applied"].find()}
+    assert applied == {str(withdrawn.event_id): 1, str(failing.event_id): 1}
