@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from pymongo import AsyncMongoClient
+from wsis_devstack.pytest_plugin import BrokerControl
 from wsis_shared.events import SubmissionWithdrawn, Withdrawal
 from wsis_shared.messaging import Outbox, OutboxRelay
 from wsis_shared.mongo import Database, Document, Session, in_transaction
@@ -64,7 +65,7 @@ async def test_every_event_is_published_after_the_broker_was_down(
     db: Database,
     kafka_bootstrap: str,
     topics: str,
-    broker: object,
+    broker: BrokerControl,
 ) -> None:
     await db.create_collection("entries")
     await db.create_collection("outbox")
@@ -83,14 +84,14 @@ async def test_every_event_is_published_after_the_broker_was_down(
         await write_state_and_events(mongo_client, db, outbox, before)
         await eventually(all_sent, what="the first events to be published")
 
-        await broker.stop()  # type: ignore[attr-defined]
+        await broker.stop()
         during = [withdrawal(n) for n in range(40, 80)]
         # Requests keep succeeding while Kafka is down: the events wait in the outbox.
         await write_state_and_events(mongo_client, db, outbox, during)
         await asyncio.sleep(1.0)
         assert await db["outbox"].count_documents({"sent_at": None}) == len(during)
 
-        await broker.start()  # type: ignore[attr-defined]
+        await broker.start()
         await eventually(all_sent, timeout_s=90, what="the backlog to be published")
     finally:
         stop.set()

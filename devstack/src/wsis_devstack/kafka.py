@@ -1,0 +1,207 @@
+"""Genuine Apache Kafka, single node in KRaft mode, from Maven Central jars run with Java 17.
+
+The jars are resolved once by Maven from `devstack/kafka/pom.xml` into `.cache/kafka/<version>/`;
+the storage is formatted once; the data dir persists, so a restart keeps every message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from wsis_devstack.paths import REPO_ROOT
+from wsis_devstack.processes import ManagedProcess, port_in_use
+
+# The newest release aiokafka 0.14 passes tests/integration/test_broker_contract.py on
+# (README, "Kafka version"); the same version runs in docker-compose.yml and k8s/.
+KAFKA_VERSION = "4.1.1"
+POM = REPO_ROOT / "devstack" / "kafka" / "pom.xml"
+HEAP = "-Xmx512m"
+
+_LOG4J2 = """\
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+logger.kafka.name = kafka
+logger.kafka.level = warn
+logger.apache.name = org.apache.kafka
+logger.apache.level = warn
+"""
+
+
+def ensure_kafka(cache: Path, version: str = KAFKA_VERSION) -> Path:
+    """The folder of the broker's jars, resolved from Maven Central the first time."""
+    libs = (cache / "kafka" / version / "libs").resolve()
+    marker = libs / ".complete"
+    if marker.exists():
+        return libs
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError("Maven is missing: run `make tools` (or apt-get install maven)")
+    shutil.rmtree(libs, ignore_errors=True)
+    done = subprocess.run(
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-Dstyle.color=never",
+            "-f",
+            str(POM),
+            f"-Dkafka.version={version}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"Maven could not resolve Kafka {version}:\n{done.stdout}{done.stderr}")
+    marker.touch()
+    return libs
+
+
+class KafkaServer:
+    """A broker+controller on loopback; `stop()`/`start()` restart it on the same data."""
+
+    def __init__(
+        self,
+        cache: Path,
+        port: int,
+        controller_port: int,
+        data_dir: Path | None = None,
+        version: str = KAFKA_VERSION,
+    ) -> None:
+        self.port = port
+        self.controller_port = controller_port
+        self.libs = ensure_kafka(cache, version)
+        self.data_dir = data_dir or cache / "kafka" / f"data-{port}"
+        self.config = self.data_dir / "server.properties"
+        java = shutil.which("java")
+        if java is None:
+            raise RuntimeError("Java 17+ is missing: run `make tools`")
+        self.java = java
+        self.process = ManagedProcess(
+            "kafka",
+            [
+                java,
+                "-Xms128m",
+                HEAP,
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+                "-cp",
+                f"{self.libs}/*",
+                "kafka.Kafka",
+                str(self.config),
+            ],
+            log_path=self.data_dir / "stdout.log",
+        )
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _write_config(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logs = self.data_dir / "logs"
+        self.config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    f"log.dirs={logs}",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=10",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",
+                    "log.flush.interval.messages=1",
+                    "",
+                ]
+            )
+        )
+        (self.data_dir / "log4j2.properties").write_text(
+            _LOG4J2.format(log=self.data_dir / "server.log")
+        )
+
+    def _format_storage(self) -> None:
+        if (self.data_dir / "logs" / "meta.properties").exists():
+            return
+        subprocess.run(
+            [
+                self.java,
+                "-cp",
+                f"{self.libs}/*",
+                "kafka.tools.StorageTool",
+                "format",
+                "--cluster-id",
+                _cluster_id(),
+                "--config",
+                str(self.config),
+                "--standalone",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        self._write_config()
+        self._format_storage()
+        self.process.start()
+        deadline = time.monotonic() + timeout_s
+        while not asyncio.run(self._answers()):
+            if not self.process.running():
+                raise RuntimeError(f"Kafka exited:\n{self._log_tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kafka not ready after {timeout_s}s:\n{self._log_tail()}")
+            time.sleep(0.3)
+
+    async def _answers(self) -> bool:
+        if not port_in_use(self.port):
+            return False
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2000)
+        try:
+            await asyncio.wait_for(admin.start(), 3)
+            await asyncio.wait_for(admin.list_topics(), 3)
+            return True
+        except Exception:
+            return False
+        finally:
+            await admin.close()
+
+    def _log_tail(self) -> str:
+        server_log = self.data_dir / "server.log"
+        text = server_log.read_text(errors="replace")[-3000:] if server_log.exists() else ""
+        return text + self.process.tail(2000)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def _cluster_id() -> str:
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding."""
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

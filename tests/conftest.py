@@ -1,0 +1,1 @@
+pytest_plugins = ["wsis_devstack.pytest_plugin"]
