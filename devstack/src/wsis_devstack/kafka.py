@@ -7,6 +7,7 @@ the storage is formatted once; the data dir persists, so a restart keeps every m
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import time
@@ -20,7 +21,8 @@ from wsis_devstack.processes import ManagedProcess, port_in_use
 
 # The newest release aiokafka 0.14 passes tests/integration/test_broker_contract.py on
 # (README, "Kafka version"); the same version runs in docker-compose.yml and k8s/.
-KAFKA_VERSION = "4.1.1"
+# WSIS_KAFKA_VERSION overrides it only to try another release against the contract test.
+KAFKA_VERSION = os.environ.get("WSIS_KAFKA_VERSION", "4.4.0")
 POM = REPO_ROOT / "devstack" / "kafka" / "pom.xml"
 HEAP = "-Xmx512m"
 
