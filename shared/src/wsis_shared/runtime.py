@@ -184,6 +184,10 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
     def worker() -> None:
         """Run the outbox relay and the Kafka consumers."""
         settings = load()
+        if settings.worker_metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(settings.worker_metrics_port, addr=settings.host)
 
         async def main() -> None:
             stop = asyncio.Event()

@@ -45,6 +45,16 @@ def current_trace_headers() -> dict[str, str]:
 
 
 @contextmanager
+def produce_span(name: str, headers: Mapping[str, str], **attributes: str) -> Iterator[Span]:
+    """A producer span in the trace of the request that wrote the outbox record."""
+    context = propagate.extract(dict(headers))
+    with tracer.start_as_current_span(
+        name, context=context, kind=SpanKind.PRODUCER, attributes=attributes
+    ) as span:
+        yield span
+
+
+@contextmanager
 def consume_span(name: str, headers: Mapping[str, str], **attributes: str) -> Iterator[Span]:
     """A consumer span that continues the trace whose context came in the message headers."""
     context = propagate.extract(dict(headers))

@@ -26,6 +26,7 @@ from wsis_shared.messaging.headers import to_kafka
 from wsis_shared.messaging.kafka import idempotent_producer
 from wsis_shared.messaging.outbox import OUTBOX
 from wsis_shared.mongo import Database
+from wsis_shared.tracing import produce_span
 
 log = get_logger(__name__)
 
@@ -98,15 +99,19 @@ class OutboxRelay:
             .to_list()
         )
         producer = await self._ensure_producer()
-        deliveries = [
-            await producer.send(
-                self._prefix + record["topic"],
-                value=bytes(record["value"]),
-                key=record["key"].encode(),
-                headers=to_kafka(record["headers"]),
-            )
-            for record in records
-        ]
+        deliveries = []
+        for record in records:
+            topic = self._prefix + record["topic"]
+            with produce_span(f"publish {record['topic']}", record["headers"]) as span:
+                span.set_attribute("messaging.destination.name", topic)
+                deliveries.append(
+                    await producer.send(
+                        topic,
+                        value=bytes(record["value"]),
+                        key=record["key"].encode(),
+                        headers=to_kafka(record["headers"]),
+                    )
+                )
         results = await asyncio.gather(*deliveries, return_exceptions=True)
         sent_ids = [r["_id"] for r, res in zip(records, results, strict=True) if _ok(res)]
         if sent_ids:
