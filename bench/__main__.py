@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 
+from bench import outbox_relay
 from wsis_devstack.infrastructure import Infrastructure, ephemeral_infrastructure
 from wsis_devstack.paths import cache_dir
 from wsis_shared.logging import configure_logging
-
-from bench import outbox_relay
 
 
 def main() -> None:

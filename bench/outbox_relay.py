@@ -13,6 +13,7 @@ import uuid
 
 from bson import Binary
 from pymongo import AsyncMongoClient
+
 from wsis_shared.events import SubmissionWithdrawn, Withdrawal, encode, utcnow
 from wsis_shared.messaging import OutboxRelay, ensure_topics, idempotent_producer
 from wsis_shared.messaging.headers import cloudevent_headers, to_kafka

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.vocabulary import Role
 

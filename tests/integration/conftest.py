@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from pymongo import AsyncMongoClient
+
 from wsis_shared.messaging import ensure_topics
 from wsis_shared.mongo import Database, Document, create_client
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
 from wsis_shared.messaging.kafka import partitions_of
 
 

@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from tests.integration.helpers import eventually, read_topic
 from wsis_devstack.pytest_plugin import BrokerControl
 from wsis_shared.messaging import idempotent_producer
 from wsis_shared.messaging.kafka import partitions_of
-
-from tests.integration.helpers import eventually, read_topic
 
 pytestmark = pytest.mark.integration
 

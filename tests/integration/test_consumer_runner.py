@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import AsyncMongoClient
+
+from tests.integration.helpers import eventually, read_topic
 from wsis_shared.events import (
     EntryPublic,
     SubmissionAmended,
@@ -29,8 +31,6 @@ from wsis_shared.messaging import (
 from wsis_shared.messaging.kafka import partitions_of
 from wsis_shared.mongo import Database, Document, ensure_indexes
 from wsis_shared.vocabulary import ActionLine, Category, Region, StakeholderType
-
-from tests.integration.helpers import eventually, read_topic
 
 pytestmark = pytest.mark.integration
 

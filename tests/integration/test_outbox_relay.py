@@ -8,13 +8,13 @@ import uuid
 
 import pytest
 from pymongo import AsyncMongoClient
+
+from tests.integration.helpers import eventually, read_topic
 from wsis_devstack.pytest_plugin import BrokerControl
 from wsis_shared.events import SubmissionWithdrawn, Withdrawal
 from wsis_shared.messaging import Outbox, OutboxRelay
 from wsis_shared.mongo import Database, Document, Session, in_transaction
 from wsis_shared.vocabulary import Category
-
-from tests.integration.helpers import eventually, read_topic
 
 pytestmark = pytest.mark.integration
 

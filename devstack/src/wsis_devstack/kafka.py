@@ -7,6 +7,7 @@ the storage is formatted once; the data dir persists, so a restart keeps every m
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import shutil
 import subprocess
@@ -17,28 +18,35 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 
 from wsis_devstack.paths import REPO_ROOT
-from wsis_devstack.processes import ManagedProcess, port_in_use
+from wsis_devstack.processes import ManagedProcess, free_port, port_in_use, tail_of
 
 # The newest release aiokafka 0.14 passes tests/integration/test_broker_contract.py on
 # (README, "Kafka version"); the same version runs in docker-compose.yml and k8s/.
 # WSIS_KAFKA_VERSION overrides it only to try another release against the contract test.
 KAFKA_VERSION = os.environ.get("WSIS_KAFKA_VERSION", "4.4.0")
 POM = REPO_ROOT / "devstack" / "kafka" / "pom.xml"
-HEAP = "-Xmx512m"
+JVM_OPTIONS = (
+    "-Xms256m",
+    "-Xmx512m",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+)
 
+# Warnings and errors only, plus the line that says the server started.
 _LOG4J2 = """\
 status = warn
+shutdownHook = disable
 appender.file.type = File
 appender.file.name = file
 appender.file.fileName = {log}
 appender.file.layout.type = PatternLayout
 appender.file.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = info
+rootLogger.level = warn
 rootLogger.appenderRef.file.ref = file
-logger.kafka.name = kafka
-logger.kafka.level = warn
-logger.apache.name = org.apache.kafka
-logger.apache.level = warn
+logger.started.name = kafka.server.KafkaRaftServer
+logger.started.level = info
 """
 
 
@@ -50,7 +58,9 @@ def ensure_kafka(cache: Path, version: str = KAFKA_VERSION) -> Path:
         return libs
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise RuntimeError("Maven is missing: run `make tools` (or apt-get install maven)")
+        raise RuntimeError(
+            "Maven is missing: run `make tools` (python -m wsis_devstack ensure-tools)"
+        )
     shutil.rmtree(libs, ignore_errors=True)
     done = subprocess.run(
         [
@@ -66,41 +76,51 @@ def ensure_kafka(cache: Path, version: str = KAFKA_VERSION) -> Path:
         ],
         capture_output=True,
         text=True,
+        check=False,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"Maven could not resolve Kafka {version}:\n{done.stdout}{done.stderr}")
-    marker.touch()
+    if done.returncode != 0 or not any(libs.glob(f"kafka_2.13-{version}.jar")):
+        raise RuntimeError(
+            f"Maven could not resolve Kafka {version}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
+    marker.write_text(version + "\n")
     return libs
 
 
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError("Java 17+ is missing: run `make tools` (python -m wsis_devstack ensure-tools)")
+    return java
+
+
 class KafkaServer:
-    """A broker+controller on loopback; `stop()`/`start()` restart it on the same data."""
+    """A broker+controller on loopback; `stop()`/`start()` restart it on the same data and port.
+
+    `data_dir` defaults to `<cache>/kafka/data-<port>` (persistent: `make up`); tests pass a
+    throw-away one. `controller_port` defaults to a free port.
+    """
 
     def __init__(
         self,
         cache: Path,
         port: int,
-        controller_port: int,
+        controller_port: int | None = None,
         data_dir: Path | None = None,
         version: str = KAFKA_VERSION,
     ) -> None:
         self.port = port
-        self.controller_port = controller_port
+        self.controller_port = controller_port or free_port()
+        self.version = version
         self.libs = ensure_kafka(cache, version)
-        self.data_dir = data_dir or cache / "kafka" / f"data-{port}"
+        self.data_dir = (data_dir or cache / "kafka" / f"data-{port}").resolve()
         self.config = self.data_dir / "server.properties"
-        java = shutil.which("java")
-        if java is None:
-            raise RuntimeError("Java 17+ is missing: run `make tools`")
-        self.java = java
+        self.server_log = self.data_dir / "server.log"
+        self.java = _java()
         self.process = ManagedProcess(
             "kafka",
             [
-                java,
-                "-Xms128m",
-                HEAP,
-                "-XX:+UseG1GC",
-                "-Djava.awt.headless=true",
+                self.java,
+                *JVM_OPTIONS,
                 f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
                 "-cp",
                 f"{self.libs}/*",
@@ -113,6 +133,9 @@ class KafkaServer:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def running(self) -> bool:
+        return self.process.running()
 
     def _write_config(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -139,23 +162,24 @@ class KafkaServer:
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=false",
+                    # Every acknowledged write reaches the disk before the ack: one node has no
+                    # replica to recover from, and the contract test restarts the broker.
                     "log.flush.interval.messages=1",
                     "",
                 ]
             )
         )
-        (self.data_dir / "log4j2.properties").write_text(
-            _LOG4J2.format(log=self.data_dir / "server.log")
-        )
+        (self.data_dir / "log4j2.properties").write_text(_LOG4J2.format(log=self.server_log))
 
     def _format_storage(self) -> None:
         if (self.data_dir / "logs" / "meta.properties").exists():
             return
-        subprocess.run(
+        done = subprocess.run(
             [
                 self.java,
                 "-cp",
                 f"{self.libs}/*",
+                f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
                 "kafka.tools.StorageTool",
                 "format",
                 "--cluster-id",
@@ -164,21 +188,37 @@ class KafkaServer:
                 str(self.config),
                 "--standalone",
             ],
-            check=True,
             capture_output=True,
+            text=True,
+            check=False,
         )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"formatting the Kafka storage in {self.data_dir} failed:\n"
+                f"{done.stdout[-3000:]}{done.stderr[-3000:]}"
+            )
 
     def start(self, timeout_s: float = 90.0) -> None:
+        """Start and wait until a client can fetch metadata. Blocking; not from an event loop
+        (use `start_async` there)."""
+        for port in (self.port, self.controller_port):
+            if port_in_use(port):
+                raise RuntimeError(
+                    f"port {port} is already in use: is another broker (or `make up`) running?"
+                )
         self._write_config()
         self._format_storage()
         self.process.start()
         deadline = time.monotonic() + timeout_s
         while not asyncio.run(self._answers()):
             if not self.process.running():
-                raise RuntimeError(f"Kafka exited:\n{self._log_tail()}")
+                code = self.process.returncode()
+                self.process.stop()
+                raise RuntimeError(f"Kafka exited with code {code}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Kafka not ready after {timeout_s}s:\n{self._log_tail()}")
-            time.sleep(0.3)
+                self.process.stop()
+                raise RuntimeError(f"Kafka not ready after {timeout_s:.0f}s:\n{self.log_tail()}")
+            time.sleep(0.25)
 
     async def _answers(self) -> bool:
         if not port_in_use(self.port):
@@ -193,17 +233,31 @@ class KafkaServer:
         finally:
             await admin.close()
 
-    def _log_tail(self) -> str:
-        server_log = self.data_dir / "server.log"
-        text = server_log.read_text(errors="replace")[-3000:] if server_log.exists() else ""
-        return text + self.process.tail(2000)
+    def log_tail(self) -> str:
+        return (
+            f"--- {self.server_log} ---\n{tail_of(self.server_log, 3000)}\n"
+            f"--- {self.process.log_path} ---\n{self.process.tail(2000)}"
+        )
 
     def stop(self) -> None:
+        """A clean shutdown (SIGTERM; SIGKILL after 20 s)."""
         self.process.stop()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        self.process.kill()
+
+    def restart(self, timeout_s: float = 90.0) -> None:
+        self.stop()
+        self.start(timeout_s)
+
+    async def start_async(self, timeout_s: float = 90.0) -> None:
+        await asyncio.to_thread(self.start, timeout_s)
+
+    async def stop_async(self) -> None:
+        await asyncio.to_thread(self.stop)
 
 
 def _cluster_id() -> str:
     """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding."""
-    import base64
-
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

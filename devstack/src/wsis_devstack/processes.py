@@ -1,7 +1,8 @@
 """Child processes that never outlive us: own process group, log file, SIGTERM then SIGKILL.
 
-A pid file per stack records what was started, so a `make up` after a crash (or a killed
-terminal) first stops the leftovers of the previous run instead of failing on busy ports.
+A pid file per stack records what was started (and by whom), so a `make up` after a crash (or a
+killed terminal) first stops the leftovers of the previous run instead of failing on busy ports,
+and a test session that was killed leaves no broker behind for the next one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -30,8 +32,34 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def wait_port_free(port: int, timeout_s: float = 10.0) -> bool:
+    """True once nothing answers on `port` (a stopped server's socket can linger briefly)."""
+    deadline = time.monotonic() + timeout_s
+    while port_in_use(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process (Linux), None if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return None
+    return None
+
+
 @dataclass
 class ManagedProcess:
+    """A command run in its own process group, its stdout and stderr appended to `log_path`.
+
+    `start()` may be called again after `stop()` (a restart with the same command and log).
+    """
+
     name: str
     argv: Sequence[str]
     log_path: Path
@@ -40,6 +68,8 @@ class ManagedProcess:
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
+        if self.running():
+            raise RuntimeError(f"{self.name} is already running (pid {self.pid})")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._popen = subprocess.Popen(
@@ -62,7 +92,11 @@ class ManagedProcess:
     def returncode(self) -> int | None:
         return self._popen.poll() if self._popen else None
 
+    def rss_bytes(self) -> int | None:
+        return rss_bytes(self._popen.pid) if self.running() and self._popen else None
+
     def stop(self, timeout_s: float = 20.0) -> None:
+        """SIGTERM to the group, wait up to `timeout_s`, then SIGKILL. Idempotent."""
         if self._popen is None:
             return
         if self._popen.poll() is None:
@@ -77,17 +111,24 @@ class ManagedProcess:
         self._popen = None
 
     def kill(self) -> None:
-        """SIGKILL, as a crash would: used by fault-injection tests."""
+        """SIGKILL to the group, as a crash would: for fault-injection tests."""
         if self._popen is not None:
             _signal_group(self._popen.pid, signal.SIGKILL)
             self._popen.wait()
             self._popen = None
 
     def tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except FileNotFoundError:
-            return "(no log)"
+        return tail_of(self.log_path, chars)
+
+
+def tail_of(path: Path, chars: int = 4000) -> str:
+    try:
+        with path.open("rb") as file:
+            file.seek(0, os.SEEK_END)
+            file.seek(max(0, file.tell() - chars))
+            return file.read().decode(errors="replace")
+    except FileNotFoundError:
+        return f"({path} does not exist)"
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
@@ -95,37 +136,11 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
 
 
-class PidFile:
-    """Records the process groups a stack started; `reap()` stops those still alive."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def _read(self) -> dict[str, int]:
-        try:
-            data = json.loads(self.path.read_text())
-        except (FileNotFoundError, ValueError):
-            return {}
-        return {str(k): int(v) for k, v in data.items()}
-
-    def record(self, name: str, pid: int) -> None:
-        data = self._read()
-        data[name] = pid
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(data))
-
-    def reap(self) -> list[str]:
-        stopped = []
-        for name, pid in self._read().items():
-            if _alive(pid):
-                _signal_group(pid, signal.SIGTERM)
-                deadline = time.monotonic() + 10
-                while _alive(pid) and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                _signal_group(pid, signal.SIGKILL)
-                stopped.append(name)
-        self.path.unlink(missing_ok=True)
-        return stopped
+def _cmdline(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
 
 
 def _alive(pid: int) -> bool:
@@ -136,3 +151,69 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class PidFile:
+    """Records the process groups a stack started, and the pid of the process that started them.
+
+    `reap()` stops those still alive. A pid is only signalled while its command line is still
+    the one recorded, so a pid reused by an unrelated process is left alone.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, object]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _processes(self) -> dict[str, tuple[int, str | None]]:
+        raw = self._read().get("processes", {})
+        found: dict[str, tuple[int, str | None]] = {}
+        if isinstance(raw, dict):
+            for name, entry in raw.items():
+                if isinstance(entry, dict) and isinstance(entry.get("pid"), int):
+                    cmd = entry.get("cmd")
+                    found[str(name)] = (entry["pid"], cmd if isinstance(cmd, str) else None)
+        return found
+
+    def record(self, name: str, pid: int) -> None:
+        data = self._read()
+        processes = data.get("processes")
+        if not isinstance(processes, dict):
+            processes = {}
+        processes[name] = {"pid": pid, "cmd": _cmdline(pid)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"owner": os.getpid(), "processes": processes}))
+        tmp.replace(self.path)
+
+    def forget(self, name: str) -> None:
+        data = self._read()
+        processes = data.get("processes")
+        if isinstance(processes, dict) and processes.pop(name, None) is not None:
+            self.path.write_text(json.dumps(data))
+
+    def owner_alive(self) -> bool:
+        owner = self._read().get("owner")
+        return isinstance(owner, int) and _alive(owner)
+
+    def reap(self) -> list[str]:
+        """Stop every recorded process still alive (SIGTERM, then SIGKILL); remove the file."""
+        stopped = []
+        for name, (pid, cmd) in self._processes().items():
+            if not _alive(pid) or (cmd is not None and _cmdline(pid) != cmd):
+                continue
+            _signal_group(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+                time.sleep(0.1)
+            _signal_group(pid, signal.SIGKILL)
+            stopped.append(name)
+        self.path.unlink(missing_ok=True)
+        return stopped

@@ -16,6 +16,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span, SpanKind
 
+__all__ = ["Span", "SpanKind", "configure_tracing", "continued_span", "current_trace_headers"]
+
 _configured = False
 
 
@@ -45,20 +47,13 @@ def current_trace_headers() -> dict[str, str]:
 
 
 @contextmanager
-def produce_span(name: str, headers: Mapping[str, str], **attributes: str) -> Iterator[Span]:
-    """A producer span in the trace of the request that wrote the outbox record."""
+def continued_span(
+    name: str, headers: Mapping[str, str], kind: SpanKind, **attributes: str
+) -> Iterator[Span]:
+    """A span in the trace whose W3C context the headers carry: the relay's producer span in the
+    trace of the request that wrote the outbox record, a consumer's span in the producer's."""
     context = propagate.extract(dict(headers))
     with tracer.start_as_current_span(
-        name, context=context, kind=SpanKind.PRODUCER, attributes=attributes
-    ) as span:
-        yield span
-
-
-@contextmanager
-def consume_span(name: str, headers: Mapping[str, str], **attributes: str) -> Iterator[Span]:
-    """A consumer span that continues the trace whose context came in the message headers."""
-    context = propagate.extract(dict(headers))
-    with tracer.start_as_current_span(
-        name, context=context, kind=SpanKind.CONSUMER, attributes=attributes
+        name, context=context, kind=kind, attributes=attributes
     ) as span:
         yield span

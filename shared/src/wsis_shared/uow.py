@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Generic, Protocol, TypeVar
 
+from fastapi import Request
+
 from wsis_shared.events import EventBase
 from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
@@ -52,3 +54,12 @@ class MongoUnitOfWorkRunner(Generic[U]):
             return await work(self._unit_of_work(resources.db, session, resources.outbox))
 
         return await resources.transaction(in_session)
+
+
+def runner_dependency(unit_of_work: type[U]) -> Callable[[Request], MongoUnitOfWorkRunner[U]]:
+    """A FastAPI dependency giving a request the runner of `unit_of_work` on the app's resources."""
+
+    def dependency(request: Request) -> MongoUnitOfWorkRunner[U]:
+        return MongoUnitOfWorkRunner(request.app.state.resources, unit_of_work)
+
+    return dependency

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 
 import pytest
+
 from wsis_shared.geography import (
     COUNTRIES,
     ITU_MEMBER_STATES,

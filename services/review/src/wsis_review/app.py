@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from wsis_shared.runtime import ServiceDefinition
-from wsis_shared.web import build_app
 
 from wsis_review.adapters.repositories import INDEXES
 from wsis_review.entrypoints.consumers import handlers
 from wsis_review.entrypoints.http import candidates
 from wsis_review.settings import ReviewSettings
+from wsis_shared.runtime import ServiceDefinition
+from wsis_shared.web import build_app
 
 
 def create_app(settings: ReviewSettings) -> FastAPI:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from wsis_shared.runtime import ServiceDefinition
 from wsis_shared.web import build_app
-
 from wsis_stocktaking.adapters.catalogue import INDEXES
 from wsis_stocktaking.entrypoints.consumers import handlers
 from wsis_stocktaking.entrypoints.http import catalogue

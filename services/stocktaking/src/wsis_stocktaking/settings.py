@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
+
 from wsis_shared.settings import ServiceSettings
 
 

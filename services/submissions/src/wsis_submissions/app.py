@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from wsis_shared.runtime import ServiceDefinition
 from wsis_shared.web import build_app
-
 from wsis_submissions.adapters.repositories import INDEXES
 from wsis_submissions.entrypoints.http import editions, entries
 from wsis_submissions.settings import SubmissionsSettings

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from wsis_shared.runtime import ServiceDefinition
 from wsis_shared.web import build_app
-
 from wsis_voting.adapters.repositories import INDEXES
 from wsis_voting.entrypoints.consumers import ballot_handlers, tally_handlers
 from wsis_voting.entrypoints.http import voting

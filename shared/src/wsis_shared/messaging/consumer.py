@@ -32,7 +32,7 @@ from wsis_shared.messaging.headers import from_kafka
 from wsis_shared.messaging.kafka import idempotent_producer
 from wsis_shared.messaging.outbox import Outbox
 from wsis_shared.mongo import Database, Document, Session, in_transaction
-from wsis_shared.tracing import consume_span
+from wsis_shared.tracing import SpanKind, continued_span
 
 log = get_logger(__name__)
 
@@ -216,9 +216,10 @@ class ConsumerRunner:
             return
         with (
             context.bound(event.correlation_id, causation=event.event_id),
-            consume_span(
+            continued_span(
                 f"consume {event.event_type}",
                 headers,
+                SpanKind.CONSUMER,
                 **{"messaging.destination.name": record.topic, "wsis.consumer": self.group_id},
             ),
         ):

@@ -26,7 +26,7 @@ from wsis_shared.messaging.headers import to_kafka
 from wsis_shared.messaging.kafka import idempotent_producer
 from wsis_shared.messaging.outbox import OUTBOX
 from wsis_shared.mongo import Database
-from wsis_shared.tracing import produce_span
+from wsis_shared.tracing import SpanKind, continued_span
 
 log = get_logger(__name__)
 
@@ -102,7 +102,9 @@ class OutboxRelay:
         deliveries = []
         for record in records:
             topic = self._prefix + record["topic"]
-            with produce_span(f"publish {record['topic']}", record["headers"]) as span:
+            with continued_span(
+                f"publish {record['topic']}", record["headers"], SpanKind.PRODUCER
+            ) as span:
                 span.set_attribute("messaging.destination.name", topic)
                 deliveries.append(
                     await producer.send(

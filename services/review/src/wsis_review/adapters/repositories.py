@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Final
 
 from pymongo import ASCENDING, IndexModel
+
+from wsis_review.domain.candidates import Candidate, EditionPhase
 from wsis_shared.errors import NotFound
 from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
 from wsis_shared.uow import MongoUnitOfWork
-
-from wsis_review.domain.candidates import Candidate, EditionPhase
 
 INDEXES: Final = {
     "candidates": [IndexModel([("edition", ASCENDING), ("entry.category", ASCENDING)])],

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
 from wsis_shared.errors import Conflict, PhaseClosed
 from wsis_shared.events import EntryPublic, NominationDecided, NominationDecision, NomineeCard
 from wsis_shared.vocabulary import Phase

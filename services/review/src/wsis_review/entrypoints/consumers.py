@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from wsis_review.adapters.repositories import ReviewUnitOfWork
+from wsis_review.service_layer import candidates
 from wsis_shared.events import (
     EditionCreated,
     EditionPhaseChanged,
@@ -11,9 +13,6 @@ from wsis_shared.events import (
 )
 from wsis_shared.messaging import Handlers, Tx
 from wsis_shared.vocabulary import Phase
-
-from wsis_review.adapters.repositories import ReviewUnitOfWork
-from wsis_review.service_layer import candidates
 
 handlers = Handlers("review")
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from wsis_review.domain.candidates import Candidate
+from wsis_review.service_layer.unit_of_work import Runner, UnitOfWork
 from wsis_shared.auth import Principal
 from wsis_shared.events import EntryPublic, Withdrawal
 from wsis_shared.vocabulary import Phase
-
-from wsis_review.domain.candidates import Candidate
-from wsis_review.service_layer.unit_of_work import Runner, UnitOfWork
 
 
 async def receive_entry(uow: UnitOfWork, entry: EntryPublic, edition: int, now: datetime) -> None:

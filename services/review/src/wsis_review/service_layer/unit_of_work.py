@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from wsis_review.domain.candidates import Candidate, EditionPhase
 from wsis_shared.events import EventBase
 from wsis_shared.uow import UnitOfWorkRunner
-
-from wsis_review.domain.candidates import Candidate, EditionPhase
 
 
 class CandidateRepository(Protocol):

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any, Final
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
+
 from wsis_shared.events import EntryPublic
 from wsis_shared.mongo import Database, Session
 from wsis_shared.vocabulary import Category, Phase
-
 from wsis_stocktaking.domain.catalogue import CatalogueRecord, EditionView
 
 INDEXES: Final = {

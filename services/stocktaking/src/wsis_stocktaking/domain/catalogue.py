@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
+
 from wsis_shared.events import EntryPublic
 from wsis_shared.vocabulary import Phase
 

@@ -14,7 +14,6 @@ from wsis_shared.events import (
     WinnerSelected,
 )
 from wsis_shared.messaging import Handlers, Tx
-
 from wsis_stocktaking.adapters.catalogue import Catalogue
 
 handlers = Handlers("stocktaking")

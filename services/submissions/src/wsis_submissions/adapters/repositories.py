@@ -6,11 +6,11 @@ from typing import Any, Final
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
+
 from wsis_shared.errors import AlreadyExists, Conflict, NotFound
 from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
 from wsis_shared.uow import MongoUnitOfWork
-
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.domain.entries import Entry
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
+
 from wsis_shared.errors import Conflict, PhaseClosed
 from wsis_shared.events import (
     EditionCreated,

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
 from wsis_shared.errors import Conflict, InvalidInput
 from wsis_shared.events import EntryPublic, SubmissionSubmitted
 from wsis_shared.geography import region_of
 from wsis_shared.vocabulary import ActionLine, Category, StakeholderType, action_line_of
-
 from wsis_submissions.domain.editions import Edition
 
 SHORT_DESCRIPTION_WORDS = (150, 200)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from wsis_shared.events import EditionSchedule
 from wsis_shared.vocabulary import Category, Phase
-
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.service_layer.clock import Clock
 from wsis_submissions.service_layer.unit_of_work import Runner, UnitOfWork

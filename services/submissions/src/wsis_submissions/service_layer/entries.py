@@ -7,7 +7,6 @@ import uuid
 from wsis_shared.auth import Principal
 from wsis_shared.errors import Forbidden, NotFound
 from wsis_shared.vocabulary import Role
-
 from wsis_submissions.domain.entries import Entry, EntryContent
 from wsis_submissions.service_layer.clock import Clock
 from wsis_submissions.service_layer.unit_of_work import Runner, UnitOfWork

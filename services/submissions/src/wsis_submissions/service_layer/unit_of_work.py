@@ -6,7 +6,6 @@ from typing import Protocol
 
 from wsis_shared.events import EventBase
 from wsis_shared.uow import UnitOfWorkRunner
-
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.domain.entries import Entry
 

@@ -10,11 +10,11 @@ from typing import Final
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
+
 from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
 from wsis_shared.uow import MongoUnitOfWork
 from wsis_shared.vocabulary import Category
-
 from wsis_voting.domain.ballot import AlreadyVoted, Nominee, Vote, VotingEdition
 
 INDEXES: Final = {

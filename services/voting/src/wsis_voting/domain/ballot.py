@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
+
 from wsis_shared.errors import AlreadyExists, InvalidInput, PhaseClosed
 from wsis_shared.events import CastVote, EditionSchedule, NomineeCard, VoteCast
 from wsis_shared.vocabulary import Category, Phase

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from wsis_shared.events import EditionCreated, EditionPhaseChanged, NominationDecided, VoteCast
 from wsis_shared.messaging import Handlers, Tx
-
 from wsis_voting.adapters.repositories import VotingUnitOfWork
 from wsis_voting.service_layer import voting
 

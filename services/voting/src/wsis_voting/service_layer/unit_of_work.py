@@ -7,7 +7,6 @@ from typing import Protocol
 from wsis_shared.events import EventBase
 from wsis_shared.uow import UnitOfWorkRunner
 from wsis_shared.vocabulary import Category
-
 from wsis_voting.domain.ballot import Nominee, Vote, VotingEdition
 
 

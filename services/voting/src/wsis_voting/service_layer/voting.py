@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 
 from pydantic import BaseModel
+
 from wsis_shared.events import EditionPayload, NominationDecision, PhaseChange, VoteCast
 from wsis_shared.vocabulary import Category
-
 from wsis_voting.domain.ballot import Nominee, Vote, check_ballot_choice, tally_key
 from wsis_voting.service_layer.unit_of_work import Runner, UnitOfWork
 

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from wsis_shared.events import EntryPublic, utcnow
 
 from wsis_review.domain.candidates import Candidate, CandidateStatus
 from wsis_review.entrypoints.http.dependencies import Chair, ReviewTeam, UoW
 from wsis_review.service_layer import candidates as use_cases
+from wsis_shared.events import EntryPublic, utcnow
 
 router = APIRouter(tags=["candidates"])
 

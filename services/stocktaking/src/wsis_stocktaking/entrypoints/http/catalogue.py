@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
+
 from wsis_shared.errors import NotFound
 from wsis_shared.events import EntryPublic
 from wsis_shared.vocabulary import Category
-
 from wsis_stocktaking.adapters.catalogue import Catalogue
 from wsis_stocktaking.domain.catalogue import CatalogueRecord, LifecycleStatus
 

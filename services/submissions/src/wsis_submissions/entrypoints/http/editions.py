@@ -8,9 +8,9 @@ from typing import Self
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, model_validator
+
 from wsis_shared.events import EditionSchedule
 from wsis_shared.vocabulary import Category, Phase
-
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.entrypoints.http.dependencies import Admin, Now, UoW
 from wsis_submissions.service_layer import editions as use_cases

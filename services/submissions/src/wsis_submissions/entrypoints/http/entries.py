@@ -6,9 +6,9 @@ from datetime import datetime
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, HttpUrl, field_validator
+
 from wsis_shared.geography import country as lookup_country
 from wsis_shared.vocabulary import ActionLine, Category, StakeholderType
-
 from wsis_submissions.domain.entries import Entry, EntryContent, EntryStatus
 from wsis_submissions.entrypoints.http.dependencies import Now, Submitter, SubmitterOrAdmin, UoW
 from wsis_submissions.service_layer import entries as use_cases

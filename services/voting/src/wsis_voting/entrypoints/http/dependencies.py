@@ -2,19 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
-from wsis_shared.auth import Principal, require_role
-from wsis_shared.uow import MongoUnitOfWorkRunner
-from wsis_shared.vocabulary import Role
+from fastapi import Depends
 
+from wsis_shared.auth import Principal, require_role
+from wsis_shared.uow import runner_dependency
+from wsis_shared.vocabulary import Role
 from wsis_voting.adapters.repositories import VotingUnitOfWork
 from wsis_voting.service_layer.unit_of_work import Runner
 
-
-def unit_of_work(request: Request) -> Runner:
-    runner: Runner = MongoUnitOfWorkRunner(request.app.state.resources, VotingUnitOfWork)
-    return runner
-
-
-UoW = Annotated[Runner, Depends(unit_of_work)]
+UoW = Annotated[Runner, Depends(runner_dependency(VotingUnitOfWork))]
 Voter = Annotated[Principal, Depends(require_role(Role.VOTER))]

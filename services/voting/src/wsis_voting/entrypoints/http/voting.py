@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
 from pydantic import BaseModel
+
 from wsis_shared.auth import Principal, optional_principal
 from wsis_shared.events import NomineeCard, utcnow
 from wsis_shared.vocabulary import CATEGORY_NAMES, Category, Role
-
 from wsis_voting.entrypoints.http.dependencies import UoW, Voter
 from wsis_voting.service_layer import voting as use_cases
 
