@@ -48,10 +48,12 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
 
 
 async def test_a_topic_is_created_with_its_partitions(
-    kafka_bootstrap: str, new_topic: NewTopicName
+    kafka_bootstrap: str, new_topic: NewTopicName, producer: AIOKafkaProducer
 ) -> None:
     topic = await new_topic(4)
     assert [tp.partition for tp in await partitions_of(kafka_bootstrap, topic)] == [0, 1, 2, 3]
+    # A client's metadata request sees it too (what a producer routes by).
+    assert await producer.partitions_for(topic) == {0, 1, 2, 3}
 
 
 async def test_keys_and_headers_round_trip(
@@ -186,8 +188,9 @@ async def test_the_idempotent_producer_writes_each_message_once_in_order(
     assert values == list(range(500))
 
 
+@pytest.mark.parametrize("crash", [False, True], ids=["clean-stop", "sigkill"])
 async def test_acknowledged_messages_survive_a_broker_restart(
-    kafka_bootstrap: str, new_topic: NewTopicName, broker: BrokerControl
+    kafka_bootstrap: str, new_topic: NewTopicName, broker: BrokerControl, crash: bool
 ) -> None:
     topic = await new_topic(3)
     producer = idempotent_producer(kafka_bootstrap, client_id="contract-restart")
@@ -197,7 +200,33 @@ async def test_acknowledged_messages_survive_a_broker_restart(
             await producer.send_and_wait(topic, value=str(n).encode(), key=str(n % 7).encode())
     finally:
         await producer.stop()
-    await broker.stop()
+    await broker.stop(crash=crash)
     await broker.start()
     values = sorted(int(r.value or b"-1") for r in await read_topic(kafka_bootstrap, topic))
     assert values == list(range(300))
+
+
+async def test_the_idempotent_producer_retries_across_a_restart_without_duplicates(
+    kafka_bootstrap: str, new_topic: NewTopicName, broker: BrokerControl
+) -> None:
+    """Sends in flight while the broker goes down are retried once it is back: each message
+    is written exactly once, in order."""
+    topic = await new_topic(1)
+    producer = idempotent_producer(kafka_bootstrap, client_id="contract-retry")
+    await producer.start()
+    try:
+        before = [await producer.send(topic, value=str(n).encode(), key=b"k") for n in range(200)]
+        await asyncio.gather(*before)
+        stopping = asyncio.create_task(broker.stop())
+        during = []
+        for n in range(200, 400):
+            during.append(await producer.send(topic, value=str(n).encode(), key=b"k"))
+            await asyncio.sleep(0.005)
+        await stopping
+        await broker.start()
+        metadata = await asyncio.gather(*during)
+        assert [m.offset for m in metadata] == sorted(m.offset for m in metadata)
+    finally:
+        await producer.stop()
+    values = [int(r.value or b"-1") for r in await read_topic(kafka_bootstrap, topic)]
+    assert values == list(range(400))

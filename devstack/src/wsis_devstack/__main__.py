@@ -35,24 +35,27 @@ def up(demo: Annotated[bool, typer.Option(help="load the demo data")] = True) ->
 
 @cli.command()
 def infra() -> None:
-    """Only Kafka (9092) and MongoDB (27017), for running services by hand; Ctrl-C stops."""
-    from wsis_devstack.kafka import KafkaServer
-    from wsis_devstack.mongodb import MongoServer
+    """Only Kafka (9092) and MongoDB (27017), data kept in .cache/; Ctrl-C stops both."""
+    from wsis_devstack.infrastructure import KAFKA_PORT, MONGO_PORT, LocalStack
 
-    cache = cache_dir()
-    mongo, kafka = MongoServer(cache, 27017), KafkaServer(cache, 9092, 9093)
-    mongo.start()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        kafka.start()
-        typer.echo(f"kafka {kafka.bootstrap}   mongodb {mongo.uri}   (Ctrl-C stops)")
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
-        while kafka.process.running() and mongo.process.running():
-            time.sleep(0.5)
+        with LocalStack.run(cache_dir(), kafka_port=KAFKA_PORT, mongo_port=MONGO_PORT) as stack:
+            typer.echo(
+                f"kafka {stack.kafka_bootstrap}   mongodb {stack.mongo_uri}   "
+                f"(up in {stack.startup_s:.1f}s; Ctrl-C stops)"
+            )
+            while stack.kafka.running() and stack.mongo.running():
+                time.sleep(0.5)
+            typer.echo("a server exited unexpectedly:", err=True)
+            typer.echo(stack.kafka.log_tail() + stack.mongo.log_tail(), err=True)
+            raise typer.Exit(1)
     except KeyboardInterrupt:
-        pass
-    finally:
-        kafka.stop()
-        mongo.stop()
+        typer.echo("stopped.")
+    except RuntimeError as exc:
+        typer.echo(f"infra failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
-cli()
+if __name__ == "__main__":
+    cli()

@@ -49,6 +49,8 @@ logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = info
 """
 
+_MISSING = "{tool} is missing: run `make tools` (`python -m wsis_devstack ensure-tools`)"
+
 
 def ensure_kafka(cache: Path, version: str = KAFKA_VERSION) -> Path:
     """The folder of the broker's jars, resolved from Maven Central the first time."""
@@ -58,9 +60,7 @@ def ensure_kafka(cache: Path, version: str = KAFKA_VERSION) -> Path:
         return libs
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise RuntimeError(
-            "Maven is missing: run `make tools` (python -m wsis_devstack ensure-tools)"
-        )
+        raise RuntimeError(_MISSING.format(tool="Maven"))
     shutil.rmtree(libs, ignore_errors=True)
     done = subprocess.run(
         [
@@ -89,7 +89,9 @@ def ensure_kafka(cache: Path, version: str = KAFKA_VERSION) -> Path:
 def _java() -> str:
     java = shutil.which("java")
     if java is None:
-        raise RuntimeError("Java 17+ is missing: run `make tools` (python -m wsis_devstack ensure-tools)")
+        raise RuntimeError(
+            "Java 17+ is missing: run `make tools` (python -m wsis_devstack ensure-tools)"
+        )
     return java
 
 

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class ManagedProcess:
     """A command run in its own process group, its stdout and stderr appended to `log_path`.
 
     `start()` may be called again after `stop()` (a restart with the same command and log).
+    With a `pid_file`, the process is recorded there while it runs (see `PidFile.reap`).
     """
 
     name: str
@@ -65,6 +67,7 @@ class ManagedProcess:
     log_path: Path
     env: Mapping[str, str] | None = None
     cwd: Path | None = None
+    pid_file: PidFile | None = None
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -81,6 +84,8 @@ class ManagedProcess:
                 cwd=self.cwd,
                 start_new_session=True,  # its own process group: we can stop all it spawns
             )
+        if self.pid_file is not None:
+            self.pid_file.record(self.name, self._popen.pid)
 
     @property
     def pid(self) -> int | None:
@@ -109,6 +114,8 @@ class ManagedProcess:
         # Whatever the leader left behind in its group goes too.
         _signal_group(self._popen.pid, signal.SIGKILL)
         self._popen = None
+        if self.pid_file is not None:
+            self.pid_file.forget(self.name)
 
     def kill(self) -> None:
         """SIGKILL to the group, as a crash would: for fault-injection tests."""
@@ -116,6 +123,8 @@ class ManagedProcess:
             _signal_group(self._popen.pid, signal.SIGKILL)
             self._popen.wait()
             self._popen = None
+            if self.pid_file is not None:
+                self.pid_file.forget(self.name)
 
     def tail(self, chars: int = 4000) -> str:
         return tail_of(self.log_path, chars)
@@ -162,6 +171,7 @@ class PidFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()
 
     def _read(self) -> dict[str, object]:
         try:
@@ -171,31 +181,39 @@ class PidFile:
         return data if isinstance(data, dict) else {}
 
     def _processes(self) -> dict[str, tuple[int, str | None]]:
-        raw = self._read().get("processes", {})
+        data = self._read()
+        raw = data.get("processes", data)  # an older file: {"name": pid}
         found: dict[str, tuple[int, str | None]] = {}
         if isinstance(raw, dict):
             for name, entry in raw.items():
-                if isinstance(entry, dict) and isinstance(entry.get("pid"), int):
+                if isinstance(entry, int) and name != "owner":
+                    found[str(name)] = (entry, None)
+                elif isinstance(entry, dict) and isinstance(entry.get("pid"), int):
                     cmd = entry.get("cmd")
                     found[str(name)] = (entry["pid"], cmd if isinstance(cmd, str) else None)
         return found
 
-    def record(self, name: str, pid: int) -> None:
-        data = self._read()
-        processes = data.get("processes")
-        if not isinstance(processes, dict):
-            processes = {}
-        processes[name] = {"pid": pid, "cmd": _cmdline(pid)}
+    def _write(self, processes: dict[str, object]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"owner": os.getpid(), "processes": processes}))
         tmp.replace(self.path)
 
+    def _recorded(self) -> dict[str, object]:
+        processes = self._read().get("processes")
+        return processes if isinstance(processes, dict) else {}
+
+    def record(self, name: str, pid: int) -> None:
+        with self._lock:
+            processes = self._recorded()
+            processes[name] = {"pid": pid, "cmd": _cmdline(pid)}
+            self._write(processes)
+
     def forget(self, name: str) -> None:
-        data = self._read()
-        processes = data.get("processes")
-        if isinstance(processes, dict) and processes.pop(name, None) is not None:
-            self.path.write_text(json.dumps(data))
+        with self._lock:
+            processes = self._recorded()
+            if processes.pop(name, None) is not None:
+                self._write(processes)
 
     def owner_alive(self) -> bool:
         owner = self._read().get("owner")

@@ -1,9 +1,14 @@
-"""Pytest fixtures for the real infrastructure.
+"""Pytest fixtures for the real infrastructure (registered in `tests/conftest.py`).
 
 `WSIS_KAFKA_BOOTSTRAP` / `WSIS_MONGO_URI` point the suite at an existing broker and mongod (the
 docker-compose stack, say); otherwise a broker and a mongod are started once per session on
-free ports and removed afterwards. Each session gets its own topic prefix and database prefix, so
-runs in parallel never see each other's data.
+free ports with throw-away data (side by side, when a test first needs either), and stopped
+at the session's end. Each session gets its own topic and database prefixes, so runs never see
+each other's data.
+
+Fixtures: `kafka_bootstrap`, `mongo_uri`, `broker` (stop/start/restart the session's broker),
+`local_stack` (the `LocalStack`, None when both are external), `topic_prefix`,
+`mongo_db_prefix`.
 """
 
 from __future__ import annotations
@@ -12,63 +17,81 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 
 import pytest
 
-from wsis_devstack.infrastructure import Infrastructure, ephemeral_infrastructure
+from wsis_devstack.infrastructure import LocalStack
 from wsis_devstack.paths import cache_dir
+
+KAFKA_ENV, MONGO_ENV = "WSIS_KAFKA_BOOTSTRAP", "WSIS_MONGO_URI"
 
 
 @dataclass
 class BrokerControl:
     """Stops and starts the session's broker (same port, same data) for fault tests."""
 
-    infra: Infrastructure
+    stack: LocalStack
 
-    async def stop(self) -> None:
-        await asyncio.to_thread(self.infra.kafka.stop)
+    @property
+    def bootstrap(self) -> str:
+        return self.stack.kafka_bootstrap
+
+    async def stop(self, *, crash: bool = False) -> None:
+        """A clean shutdown, or a SIGKILL with `crash`."""
+        await asyncio.to_thread(self.stack.stop_kafka, crash=crash)
 
     async def start(self) -> None:
-        await asyncio.to_thread(self.infra.kafka.start)
+        """Start again and wait until it serves metadata."""
+        await asyncio.to_thread(self.stack.start_kafka)
+
+    async def restart(self, *, crash: bool = False) -> None:
+        await asyncio.to_thread(self.stack.restart_kafka, crash=crash)
 
 
 @pytest.fixture(scope="session")
-def _infrastructure() -> Iterator[Infrastructure | None]:
-    if os.environ.get("WSIS_KAFKA_BOOTSTRAP") and os.environ.get("WSIS_MONGO_URI"):
+def local_stack() -> Iterator[LocalStack | None]:
+    """The session's own broker and mongod, or None when both are external."""
+    if os.environ.get(KAFKA_ENV) and os.environ.get(MONGO_ENV):
         yield None
         return
-    with ExitStack() as stack:
-        yield stack.enter_context(ephemeral_infrastructure(cache_dir()))
+    with LocalStack.run(cache_dir(), persistent=False) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(_infrastructure: Infrastructure | None) -> str:
-    if _infrastructure is None:
-        return os.environ["WSIS_KAFKA_BOOTSTRAP"]
-    return _infrastructure.kafka_bootstrap
+def kafka_bootstrap(local_stack: LocalStack | None) -> str:
+    external = os.environ.get(KAFKA_ENV)
+    if external:
+        return external
+    assert local_stack is not None
+    return local_stack.kafka_bootstrap
 
 
 @pytest.fixture(scope="session")
-def mongo_uri(_infrastructure: Infrastructure | None) -> str:
-    if _infrastructure is None:
-        return os.environ["WSIS_MONGO_URI"]
-    return _infrastructure.mongo_uri
+def mongo_uri(local_stack: LocalStack | None) -> str:
+    external = os.environ.get(MONGO_ENV)
+    if external:
+        return external
+    assert local_stack is not None
+    return local_stack.mongo_uri
 
 
 @pytest.fixture(scope="session")
-def broker(_infrastructure: Infrastructure | None) -> BrokerControl:
-    if _infrastructure is None:
-        pytest.skip("the broker is external (WSIS_KAFKA_BOOTSTRAP): it cannot be restarted here")
-    return BrokerControl(_infrastructure)
+def broker(local_stack: LocalStack | None) -> BrokerControl:
+    """A handle to stop/start the session's broker; skips when the broker is external."""
+    if os.environ.get(KAFKA_ENV) or local_stack is None:
+        pytest.skip(f"the broker is external ({KAFKA_ENV}): it cannot be restarted here")
+    return BrokerControl(local_stack)
 
 
 @pytest.fixture(scope="session")
 def topic_prefix() -> str:
+    """`t<hex>.`: every topic a session creates starts with it."""
     return f"t{uuid.uuid4().hex[:8]}."
 
 
 @pytest.fixture(scope="session")
 def mongo_db_prefix() -> str:
+    """`t<hex>_`: every database a session creates starts with it."""
     return f"t{uuid.uuid4().hex[:8]}_"

@@ -4,9 +4,10 @@ correlation ids and tracing. A service's `create_app` calls `build_app` with its
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -31,6 +32,16 @@ log = get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 CORRELATION_HEADER = "x-correlation-id"
+
+_TOO_LARGE = json.dumps(
+    {
+        "type": "urn:wsis:problem:payload-too-large",
+        "title": "Payload too large",
+        "status": 413,
+        "detail": "the request body is larger than this endpoint accepts",
+        "code": "payload-too-large",
+    }
+).encode()
 
 HTTP_REQUESTS = Counter(
     "wsis_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
@@ -60,15 +71,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "location": [str(part) for part in error.get("loc", ())],
-                "message": str(error.get("msg", "")),
-                "type": str(error.get("type", "")),
-            }
-            for error in exc.errors()
-        ]
-        where = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors[:5])
+        errors = [_field_error(error) for error in exc.errors()]
+        where = "; ".join(
+            f"{e.get('pointer') or e.get('parameter')}: {e['detail']}" for e in errors[:5]
+        )
         return problem(
             422,
             "The request is not valid",
@@ -80,7 +86,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
-        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        code = {
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "payload-too-large",
+        }.get(exc.status_code, "http-error")
         response = problem(exc.status_code, detail, detail, code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
@@ -97,6 +107,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             "internal-error",
             correlation_id=str(context.correlation_id()),
         )
+
+
+def _field_error(error: Mapping[str, Any]) -> dict[str, str]:
+    """One invalid field as RFC 9457 suggests: a JSON Pointer into the body (or the name of the
+    query/path/header parameter) and a reason a person can act on."""
+    location = [str(part) for part in error.get("loc", ())]
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    item: dict[str, str] = {"detail": message, "type": str(error.get("type", ""))}
+    if location and location[0] == "body":
+        path = location[1:]
+        item["pointer"] = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+    else:
+        item["in"] = location[0] if location else "request"
+        item["parameter"] = ".".join(location[1:])
+    return item
 
 
 class CorrelationAndMetricsMiddleware:
@@ -137,6 +162,51 @@ class CorrelationAndMetricsMiddleware:
                 HTTP_LATENCY.labels(self.service, method, path).observe(
                     time.perf_counter() - started
                 )
+
+
+class _ProblemForTooLarge:
+    """Starlette's body limit refuses an oversize Content-Length itself, in plain text and
+    outside every exception handler; this gives that refusal the same problem+json as the rest."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replacing = False
+
+        async def send_problem(message: Message) -> None:
+            nonlocal replacing
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                headers = dict(message.get("headers", []))
+                if headers.get(b"content-type", b"").startswith(b"text/plain"):
+                    replacing = True
+                    kept = [
+                        (k, v)
+                        for k, v in message.get("headers", [])
+                        if k not in (b"content-type", b"content-length")
+                    ]
+                    message = {
+                        "type": "http.response.start",
+                        "status": 413,
+                        "headers": [
+                            *kept,
+                            (b"content-type", PROBLEM_JSON.encode()),
+                            (b"content-length", str(len(_TOO_LARGE)).encode()),
+                        ],
+                    }
+            elif message["type"] == "http.response.body" and replacing:
+                message = {"type": "http.response.body", "body": _TOO_LARGE}
+            await send(message)
+
+        await self.app(scope, receive, send_problem)
+
+
+class WsisFastAPI(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return _ProblemForTooLarge(super().build_middleware_stack())
 
 
 def operations_router(service: str) -> APIRouter:
@@ -193,7 +263,13 @@ def build_app(
             app.state.token_verifier = resources.token_verifier
             yield {"resources": resources}
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = WsisFastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
     install_problem_handlers(app)
     app.include_router(operations_router(settings.service_name))
     for router in routers:
