@@ -46,6 +46,12 @@ def entry_content() -> dict[str, Any]:
         "stakeholder_type": "civil society",
         "organisation_name": "Open Schools Kenya",
         "website": "https://schools.example.org",
+        "impact_qualitative": "Pupils in 40 schools now learn with digital tools every week.",
+        "beneficiaries": "12,000 pupils and 300 teachers in rural counties",
+        "start_date": "2025-02-01",
+        "project_status": "completed",
+        "contact_name": "Amina Otieno",
+        "contact_email": "amina@schools.example.org",
     }
 
 

@@ -223,8 +223,10 @@ async def test_the_idempotent_producer_retries_across_a_restart_without_duplicat
             during.append(await producer.send(topic, value=str(n).encode(), key=b"k"))
             await asyncio.sleep(0.005)
         await stopping
+        in_flight_across_the_restart = sum(not delivery.done() for delivery in during)
         await broker.start()
         metadata = await asyncio.gather(*during)
+        assert in_flight_across_the_restart > 0
         assert [m.offset for m in metadata] == sorted(m.offset for m in metadata)
     finally:
         await producer.stop()

@@ -119,6 +119,12 @@ async def load_demo_data(urls: Mapping[str, str], tokens: DemoTokens) -> str:
                 "country": country,
                 "stakeholder_type": stakeholder,
                 "organisation_name": org_name,
+                "impact_qualitative": f"{title} reached people in places no project had reached.",
+                "beneficiaries": "communities, schools and local public services",
+                "start_date": f"{DEMO_YEAR - 3}-03-01",
+                "project_status": "completed",
+                "contact_name": f"{org_name} team",
+                "contact_email": f"contact@org-demo-{number}.example.org",
             }
             draft = await http.post(f"{s}/editions/{DEMO_YEAR}/entries", json=body, headers=team)
             draft.raise_for_status()

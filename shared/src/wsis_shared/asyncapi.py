@@ -107,8 +107,7 @@ def _headers(topic: str, event_class: type[EventBase]) -> dict[str, Any]:
     event_type = event_type_of(event_class)
     version = event_class.model_fields["schema_version"].default
     properties: dict[str, Any] = {
-        name: {"type": "string", "description": description}
-        for name, _, description in _HEADERS
+        name: {"type": "string", "description": description} for name, _, description in _HEADERS
     }
     properties["ce_specversion"]["const"] = "1.0"
     properties["ce_source"]["const"] = f"/wsis/{PUBLISHERS[topic]}"

@@ -6,8 +6,11 @@ PyMongo's native async API (`AsyncMongoClient`) is used: Motor is deprecated in 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions, TypeEncoder, TypeRegistry
 from pymongo import AsyncMongoClient, IndexModel, ReadPreference, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -21,12 +24,32 @@ Session = AsyncClientSession
 _NAMESPACE_EXISTS = 48
 
 
+class _DateAsMidnightUTC(TypeEncoder):
+    """BSON has no date without a time: a `date` is stored as its midnight in UTC, which
+    pydantic reads back into a `date` field unchanged."""
+
+    python_type = date
+
+    def transform_python(self, value: date) -> datetime:
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+CODEC_OPTIONS: CodecOptions[Document] = CodecOptions(
+    tz_aware=True,
+    tzinfo=UTC,
+    uuid_representation=UuidRepresentation.STANDARD,
+    type_registry=TypeRegistry([_DateAsMidnightUTC()]),
+)
+
+
 def create_client(uri: str, app_name: str) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(
         uri,
         appname=app_name,
         tz_aware=True,
+        tzinfo=UTC,
         uuidRepresentation="standard",
+        type_registry=CODEC_OPTIONS.type_registry,
         serverSelectionTimeoutMS=5000,
     )
 

@@ -94,6 +94,10 @@ class ServiceDefinition(Generic[S]):
     create_app: Callable[[S], FastAPI]
     indexes: Indexes
     consumers: Sequence[Handlers] = field(default_factory=tuple)
+    # Other loops of the worker (a scheduler, say): each runs until the event is set.
+    tasks: Sequence[Callable[[Resources, asyncio.Event], Awaitable[None]]] = field(
+        default_factory=tuple
+    )
 
     def open_resources(
         self, settings: ServiceSettings
@@ -141,7 +145,11 @@ async def run_worker(
             for handlers in definition.consumers
         ]
         log.info("worker.started", consumers=[r.group_id for r in runners])
-        await asyncio.gather(relay.run(stop), *(runner.run(stop) for runner in runners))
+        await asyncio.gather(
+            relay.run(stop),
+            *(runner.run(stop) for runner in runners),
+            *(task(resources, stop) for task in definition.tasks),
+        )
     log.info("worker.stopped")
 
 

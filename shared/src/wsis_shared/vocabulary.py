@@ -103,12 +103,21 @@ class Phase(StrEnum):
     SUBMISSION = "submission"
     REVIEW = "review"
     VOTING = "voting"
+    SELECTION = "selection"  # voting closed; the expert group picks winners among finalists
     RESULTS = "results"
     CLOSED = "closed"
 
     @property
     def order(self) -> int:
         return list(Phase).index(self)
+
+
+class ProjectStatus(StrEnum):
+    """Only completed projects, or projects at the end of a major phase, are eligible."""
+
+    COMPLETED = "completed"
+    MAJOR_PHASE_COMPLETED = "major phase completed"
+    ONGOING = "ongoing"
 
 
 class Role(StrEnum):

@@ -5,7 +5,9 @@ from fastapi import FastAPI
 from wsis_shared.runtime import ServiceDefinition
 from wsis_shared.web import build_app
 from wsis_submissions.adapters.repositories import INDEXES
-from wsis_submissions.entrypoints.http import editions, entries
+from wsis_submissions.entrypoints.consumers import handlers
+from wsis_submissions.entrypoints.http import admin, attachments, editions, entries
+from wsis_submissions.entrypoints.scheduler import run_phase_scheduler
 from wsis_submissions.settings import SubmissionsSettings
 
 
@@ -14,7 +16,7 @@ def create_app(settings: SubmissionsSettings) -> FastAPI:
         settings,
         title="WSIS Submissions",
         description="Editions and their phases; project teams' drafts and entries.",
-        routers=[editions.router, entries.router],
+        routers=[editions.router, entries.router, attachments.router, admin.router],
         open_resources=SERVICE.open_resources,
     )
 
@@ -24,5 +26,6 @@ SERVICE: ServiceDefinition[SubmissionsSettings] = ServiceDefinition(
     settings_type=SubmissionsSettings,
     create_app=create_app,
     indexes=INDEXES,
-    consumers=(),
+    consumers=(handlers,),
+    tasks=(run_phase_scheduler,),
 )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
 from wsis_shared.events.envelope import EventBase, Frozen
-from wsis_shared.vocabulary import ActionLine, Category, Region, StakeholderType
+from wsis_shared.vocabulary import ActionLine, Category, ProjectStatus, Region, StakeholderType
 
 
 class EntryPublic(Frozen):
@@ -25,6 +26,16 @@ class EntryPublic(Frozen):
     action_lines: tuple[ActionLine, ...]
     sdgs: tuple[int, ...]
     website: str | None = None
+    sdg_targets: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()
+    impact_qualitative: str | None = None
+    impact_quantitative: str | None = None
+    challenges: str | None = None
+    future_plans: str | None = None
+    beneficiaries: str | None = None
+    start_date: date | None = None
+    project_status: ProjectStatus | None = None
+    video_links: tuple[str, ...] = ()
 
 
 class SubmissionSubmitted(EventBase):

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, Final
 
+from bson import Binary
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from wsis_shared.errors import AlreadyExists, Conflict, NotFound
+from wsis_shared.geography import UnknownCountry, region_of
 from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
 from wsis_shared.uow import MongoUnitOfWork
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.domain.entries import Entry
+from wsis_submissions.domain.similarity import Fingerprint
+from wsis_submissions.service_layer.unit_of_work import EntryFilter, HistoryRecord, SimilarEntry
 
 INDEXES: Final = {
     "editions": [],
     "entries": [
         IndexModel([("edition", ASCENDING), ("organisation_id", ASCENDING)]),
+        IndexModel([("edition", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)]),
         # One project per category per organisation (DESIGN.md §1): the index is the rule.
         IndexModel(
             [
@@ -29,14 +35,28 @@ INDEXES: Final = {
             unique=True,
             partialFilterExpression={"status": "submitted"},
         ),
+        IndexModel([("similarity.bands", ASCENDING)], name="near_duplicate_bands"),
     ],
+    "entry_history": [IndexModel([("entry_id", ASCENDING), ("version", ASCENDING)])],
 }
 
 
-def _doc(model: Edition | Entry, key: str) -> dict[str, Any]:
-    document = model.model_dump(mode="python")
-    document["_id"] = document[key]
+def _edition_document(edition: Edition) -> dict[str, Any]:
+    return edition.model_dump(mode="python") | {"_id": edition.year}
+
+
+def _entry_fields(entry: Entry) -> dict[str, Any]:
+    document = entry.model_dump(mode="python")
+    document.pop("entry_id")
+    try:
+        document["region"] = region_of(entry.content.country) if entry.content.country else None
+    except UnknownCountry:
+        document["region"] = None
     return document
+
+
+def _entry(document: dict[str, Any]) -> Entry:
+    return Entry.model_validate(document | {"entry_id": document["_id"]})
 
 
 class MongoEditionRepository:
@@ -52,14 +72,14 @@ class MongoEditionRepository:
 
     async def add(self, edition: Edition) -> None:
         try:
-            await self._collection.insert_one(_doc(edition, "year"), session=self._session)
+            await self._collection.insert_one(_edition_document(edition), session=self._session)
         except DuplicateKeyError as exc:
             raise AlreadyExists(f"edition {edition.year} already exists") from exc
 
     async def save(self, edition: Edition) -> None:
         result = await self._collection.replace_one(
             {"_id": edition.year, "version": edition.version - 1},
-            _doc(edition, "year"),
+            _edition_document(edition),
             session=self._session,
         )
         if result.matched_count != 1:
@@ -68,6 +88,21 @@ class MongoEditionRepository:
     async def list(self) -> list[Edition]:
         cursor = self._collection.find({}, session=self._session).sort("_id", -1)
         return [Edition.model_validate(document) async for document in cursor]
+
+
+def _filter_query(edition: int, where: EntryFilter) -> dict[str, Any]:
+    query: dict[str, Any] = {"edition": edition}
+    if where.category is not None:
+        query["content.category"] = where.category
+    if where.country is not None:
+        query["content.country"] = where.country.upper()
+    if where.region is not None:
+        query["region"] = where.region
+    if where.stakeholder_type is not None:
+        query["content.stakeholder_type"] = where.stakeholder_type
+    if where.status is not None:
+        query["status"] = where.status
+    return query
 
 
 class MongoEntryRepository:
@@ -79,16 +114,25 @@ class MongoEntryRepository:
         document = await self._collection.find_one({"_id": entry_id}, session=self._session)
         if document is None:
             raise NotFound(f"no entry {entry_id}")
-        return Entry.model_validate(document)
+        return _entry(document)
 
     async def add(self, entry: Entry) -> None:
-        await self._collection.insert_one(_doc(entry, "entry_id"), session=self._session)
+        await self._collection.insert_one(
+            _entry_fields(entry) | {"_id": entry.entry_id}, session=self._session
+        )
 
-    async def save(self, entry: Entry) -> None:
+    async def save(self, entry: Entry, fingerprint: Fingerprint | None = None) -> None:
+        update: dict[str, Any] = _entry_fields(entry)
+        if fingerprint is not None:
+            update["similarity"] = {
+                "title": Binary(fingerprint.title),
+                "description": Binary(fingerprint.description),
+                "bands": fingerprint.band_keys(),
+            }
         try:
-            result = await self._collection.replace_one(
-                {"_id": entry.entry_id, "version": entry.version - 1},
-                _doc(entry, "entry_id"),
+            result = await self._collection.update_one(
+                {"_id": entry.entry_id, "version": {"$lt": entry.version}},
+                {"$set": update},
                 session=self._session,
             )
         except DuplicateKeyError as exc:
@@ -102,9 +146,88 @@ class MongoEntryRepository:
 
     async def list_for_organisation(self, edition: int, organisation_id: str) -> list[Entry]:
         cursor = self._collection.find(
-            {"edition": edition, "organisation_id": organisation_id}, session=self._session
+            {"edition": edition, "organisation_id": organisation_id},
+            {"similarity": 0},
+            session=self._session,
         ).sort("created_at", ASCENDING)
-        return [Entry.model_validate(document) async for document in cursor]
+        return [_entry(document) async for document in cursor]
+
+    async def similar(
+        self, edition: int, fingerprint: Fingerprint, exclude: str
+    ) -> list[SimilarEntry]:
+        cursor = self._collection.find(
+            {
+                "_id": {"$ne": exclude},
+                "similarity.bands": {"$in": fingerprint.band_keys()},
+                "$or": [
+                    {"edition": edition, "status": "submitted"},
+                    {"won_edition": {"$exists": True}},
+                ],
+            },
+            {
+                "organisation_id": 1,
+                "edition": 1,
+                "content.title": 1,
+                "won_edition": 1,
+                "similarity.title": 1,
+                "similarity.description": 1,
+            },
+            session=self._session,
+        ).limit(50)
+        return [
+            SimilarEntry(
+                entry_id=document["_id"],
+                organisation_id=document["organisation_id"],
+                title=document["content"]["title"],
+                edition=document["edition"],
+                won_edition=document.get("won_edition"),
+                fingerprint=Fingerprint(
+                    title=bytes(document["similarity"]["title"]),
+                    description=bytes(document["similarity"]["description"]),
+                ),
+            )
+            async for document in cursor
+        ]
+
+    async def mark_winner(self, entry_id: str, edition: int) -> None:
+        await self._collection.update_one(
+            {"_id": entry_id}, {"$set": {"won_edition": edition}}, session=self._session
+        )
+
+    async def search(
+        self, edition: int, where: EntryFilter, after: str | None, limit: int
+    ) -> list[Entry]:
+        query = _filter_query(edition, where)
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = (
+            self._collection.find(query, {"similarity": 0}, session=self._session)
+            .sort("_id", ASCENDING)
+            .limit(limit)
+        )
+        return [_entry(document) async for document in cursor]
+
+    async def stream(self, edition: int, where: EntryFilter) -> AsyncIterator[Entry]:
+        cursor = self._collection.find(
+            _filter_query(edition, where), {"similarity": 0}, session=self._session
+        ).sort("_id", ASCENDING)
+        async for document in cursor:
+            yield _entry(document)
+
+
+class MongoHistoryRepository:
+    def __init__(self, db: Database, session: Session) -> None:
+        self._collection = db["entry_history"]
+        self._session = session
+
+    async def add(self, record: HistoryRecord) -> None:
+        await self._collection.insert_one(record.model_dump(mode="python"), session=self._session)
+
+    async def of_entry(self, entry_id: str) -> list[HistoryRecord]:
+        cursor = self._collection.find(
+            {"entry_id": entry_id}, {"_id": 0}, session=self._session
+        ).sort([("version", ASCENDING), ("at", ASCENDING)])
+        return [HistoryRecord.model_validate(document) async for document in cursor]
 
 
 class SubmissionsUnitOfWork(MongoUnitOfWork):
@@ -112,3 +235,4 @@ class SubmissionsUnitOfWork(MongoUnitOfWork):
         super().__init__(db, session, outbox)
         self.editions = MongoEditionRepository(db, session)
         self.entries = MongoEntryRepository(db, session)
+        self.history = MongoHistoryRepository(db, session)

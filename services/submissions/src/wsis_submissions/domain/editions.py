@@ -20,8 +20,23 @@ _PHASE_WINDOWS = {
     Phase.SUBMISSION: ("submission_opens", "submission_closes"),
     Phase.REVIEW: ("submission_closes", "review_closes"),
     Phase.VOTING: ("voting_opens", "voting_closes"),
-    Phase.RESULTS: ("voting_closes", "results_at"),
+    Phase.SELECTION: ("voting_closes", "results_at"),
+    Phase.RESULTS: ("results_at", "ceremony_at"),
 }
+
+
+def schedule_boundaries(schedule: EditionSchedule) -> list[tuple[datetime, Phase]]:
+    """When each phase begins by the schedule, in order."""
+    boundaries = [
+        (schedule.submission_opens, Phase.SUBMISSION),
+        (schedule.submission_closes, Phase.REVIEW),
+        (schedule.voting_opens, Phase.VOTING),
+        (schedule.voting_closes, Phase.SELECTION),
+        (schedule.results_at, Phase.RESULTS),
+    ]
+    if schedule.ceremony_at is not None:
+        boundaries.append((schedule.ceremony_at, Phase.CLOSED))
+    return boundaries
 
 
 class Edition(BaseModel):
@@ -35,6 +50,7 @@ class Edition(BaseModel):
     phase: Phase = Phase.PLANNED
     version: int = 1
     created_at: datetime
+    last_override_at: datetime | None = None
 
     @classmethod
     def create(
@@ -70,10 +86,23 @@ class Edition(BaseModel):
         )
         return edition, event
 
+    def due_change(self, now: datetime) -> Phase | None:
+        """The phase the schedule says the edition should now be in, if that is a change.
+
+        An admin's override holds until the next boundary of the schedule after it.
+        """
+        due: Phase | None = None
+        for starts, phase in schedule_boundaries(self.schedule):
+            if starts <= now and (self.last_override_at is None or starts > self.last_override_at):
+                due = phase
+        return due if due is not None and due != self.phase else None
+
     def change_phase(self, phase: Phase, *, by: str, now: datetime) -> EditionPhaseChanged:
         if phase == self.phase:
             raise Conflict(f"edition {self.year} is already in the {phase} phase", phase=phase)
         previous, self.phase = self.phase, phase
+        if by != "schedule":
+            self.last_override_at = now
         self.version += 1
         return EditionPhaseChanged(
             occurred_at=now,
@@ -94,10 +123,10 @@ class Edition(BaseModel):
         if self.phase == phase:
             return
         opens, closes = (getattr(self.schedule, name) for name in _PHASE_WINDOWS[phase])
+        window = f"{opens.isoformat()} – {closes.isoformat() if closes else 'open-ended'}"
         raise PhaseClosed(
-            f"{action} is possible only in the {phase} phase "
-            f"({opens.isoformat()} – {closes.isoformat()}); edition {self.year} is in the "
-            f"{self.phase} phase",
+            f"{action} is possible only in the {phase} phase ({window}); edition {self.year} "
+            f"is in the {self.phase} phase",
             current_phase=self.phase,
             required_phase=phase,
             opens_at=opens,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wsis_shared.errors import Conflict
 from wsis_shared.events import EditionSchedule
 from wsis_shared.vocabulary import Category, Phase
 from wsis_submissions.domain.editions import Edition
@@ -60,3 +61,34 @@ async def get_edition(runner: Runner, *, year: int) -> Edition:
         return await uow.editions.get(year)
 
     return await runner.run(work)
+
+
+async def apply_schedule(runner: Runner, clock: Clock) -> list[Edition]:
+    """Move every edition whose schedule says so to its due phase; returns those moved.
+
+    Safe with several workers: each change is a transaction that saves the edition only if its
+    version is still the one read, so of two schedulers racing, one commits the change and its
+    `edition.phase_changed`, the other's transaction fails and emits nothing.
+    """
+    moved = []
+    for edition in await list_editions(runner):
+        if edition.due_change(clock()) is None:
+            continue
+
+        async def work(uow: UnitOfWork, year: int = edition.year) -> Edition | None:
+            current = await uow.editions.get(year)
+            due = current.due_change(clock())
+            if due is None:
+                return None
+            event = current.change_phase(due, by="schedule", now=clock())
+            await uow.editions.save(current)
+            await uow.publish(event)
+            return current
+
+        try:
+            changed = await runner.run(work)
+        except Conflict:
+            continue  # another scheduler was first
+        if changed is not None:
+            moved.append(changed)
+    return moved

@@ -100,8 +100,15 @@ def voter_pseudonym(voter: str, edition: int) -> str:
     return hashlib.sha256(f"wsis:{edition}:{voter}".encode()).hexdigest()[:32]
 
 
-def check_ballot_choice(nominee: Nominee | None, category: Category, entry_id: str) -> Nominee:
-    if nominee is None or not nominee.nominated or nominee.card.category != category:
+def check_ballot_choice(
+    nominee: Nominee | None, edition: int, category: Category, entry_id: str
+) -> Nominee:
+    if (
+        nominee is None
+        or not nominee.nominated
+        or nominee.edition != edition
+        or nominee.card.category != category
+    ):
         raise InvalidInput(
             f"entry {entry_id} is not a nominee in category {category}: pick one from the ballot",
             category=category,

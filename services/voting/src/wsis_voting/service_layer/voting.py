@@ -43,7 +43,7 @@ async def cast_vote(
 ) -> Vote:
     async def work(uow: UnitOfWork) -> Vote:
         (await uow.editions.get(edition)).require_open_window()
-        check_ballot_choice(await uow.nominees.find(entry_id), category, entry_id)
+        check_ballot_choice(await uow.nominees.find(entry_id), edition, category, entry_id)
         vote = Vote(
             receipt_id=uuid.uuid4().hex,
             edition=edition,

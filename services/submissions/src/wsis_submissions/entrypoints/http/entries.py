@@ -2,50 +2,91 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, HttpUrl, field_validator
 
 from wsis_shared.geography import country as lookup_country
-from wsis_shared.vocabulary import ActionLine, Category, StakeholderType
-from wsis_submissions.domain.entries import Entry, EntryContent, EntryStatus
-from wsis_submissions.entrypoints.http.dependencies import Now, Submitter, SubmitterOrAdmin, UoW
+from wsis_shared.vocabulary import ActionLine, Category, ProjectStatus, StakeholderType
+from wsis_submissions.domain.entries import Attachment, Entry, EntryContent, EntryStatus
+from wsis_submissions.entrypoints.http.dependencies import (
+    Now,
+    Submitter,
+    SubmitterOrAdmin,
+    UoW,
+)
 from wsis_submissions.service_layer import entries as use_cases
+from wsis_submissions.service_layer.unit_of_work import HistoryRecord
 
 router = APIRouter(tags=["entries"])
+
+_SDG_TARGET = re.compile(r"^(1[0-7]|[1-9])\.([1-9]|1[0-9]|[a-c])$")
+
+
+def _sdg_target(value: str) -> str:
+    value = value.strip().lower()
+    if not _SDG_TARGET.match(value):
+        raise ValueError(f"{value!r} is not an SDG target such as 4.4 or 9.c")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class EntryFields(BaseModel):
     """Fields a team writes; all optional while drafting (an autosave sends what changed)."""
 
+    model_config = {"extra": "forbid"}
+
     title: str | None = Field(default=None, min_length=3, max_length=200)
-    short_description: str | None = Field(default=None, max_length=2000)
+    short_description: str | None = Field(
+        default=None, max_length=3000, description="150–200 words: what voters read"
+    )
     full_description: str | None = Field(default=None, max_length=20000)
     category: Category | None = None
-    action_lines: tuple[ActionLine, ...] | None = None
-    sdgs: tuple[int, ...] | None = Field(default=None, description="SDGs 1–17")
+    action_lines: list[ActionLine] | None = Field(default=None, max_length=11)
+    sdgs: list[Annotated[int, Field(ge=1, le=17)]] | None = Field(
+        default=None, max_length=17, description="SDGs 1–17"
+    )
+    sdg_targets: list[Annotated[str, AfterValidator(_sdg_target)]] | None = Field(
+        default=None, max_length=50, description="e.g. 4.4, 9.c"
+    )
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. KE")
     stakeholder_type: StakeholderType | None = None
     organisation_name: str | None = Field(default=None, min_length=2, max_length=200)
+    partners: list[ShortText] | None = Field(default=None, max_length=50)
+    impact_qualitative: Text | None = None
+    impact_quantitative: Text | None = None
+    challenges: Text | None = None
+    future_plans: Text | None = None
     website: HttpUrl | None = None
-
-    @field_validator("sdgs")
-    @classmethod
-    def sdgs_in_range(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
-        if value is not None and any(not 1 <= sdg <= 17 for sdg in value):
-            raise ValueError("SDGs are numbered 1 to 17")
-        return tuple(dict.fromkeys(value)) if value is not None else None
+    contact_name: str | None = Field(default=None, min_length=2, max_length=200)
+    contact_email: EmailStr | None = None
+    start_date: date | None = None
+    project_status: ProjectStatus | None = None
+    beneficiaries: Text | None = None
+    video_links: list[HttpUrl] | None = Field(default=None, max_length=5)
 
     @field_validator("country")
     @classmethod
     def known_country(cls, value: str | None) -> str | None:
         return lookup_country(value).code if value is not None else None
 
+    @field_validator("sdgs", "action_lines", "sdg_targets", "partners")
+    @classmethod
+    def without_repeats(cls, value: list[Any] | None) -> list[Any] | None:
+        return list(dict.fromkeys(value)) if value is not None else None
+
     def to_content(self) -> EntryContent:
-        data = self.model_dump(exclude_unset=True, exclude_none=True)
-        if "website" in data:
-            data["website"] = str(data["website"])
+        """Only the fields sent (an explicit null clears a field)."""
+        data = self.model_dump(mode="json", exclude_unset=True)
+        for name in ("action_lines", "sdgs", "sdg_targets", "partners", "video_links"):
+            if name in data and data[name] is None:
+                data[name] = []
         return EntryContent.model_validate(data)
 
 
@@ -57,18 +98,24 @@ class EntryUpdate(EntryFields):
     pass
 
 
+class Withdrawal(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class EntryOwnerView(BaseModel):
-    """An entry as its team (or an admin) sees it."""
+    """An entry as its team (or an admin) sees it: everything, contact details included."""
 
     entry_id: str
     edition: int
     organisation_id: str
     status: EntryStatus
     content: EntryContent
+    attachments: list[Attachment]
     version: int
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None
+    withdrawn_at: datetime | None
 
     @classmethod
     def of(cls, entry: Entry) -> EntryOwnerView:
@@ -115,3 +162,37 @@ async def submit_entry(entry_id: str, author: Submitter, uow: UoW, now: Now) -> 
     return EntryOwnerView.of(
         await use_cases.submit_entry(uow, now, entry_id=entry_id, author=author)
     )
+
+
+@router.post(
+    "/entries/{entry_id}/amend",
+    summary="Change a submitted entry while the submission phase lasts (submitter)",
+)
+async def amend_entry(
+    entry_id: str, body: EntryUpdate, author: Submitter, uow: UoW, now: Now
+) -> EntryOwnerView:
+    entry = await use_cases.amend_entry(
+        uow, now, entry_id=entry_id, changes=body.to_content(), author=author
+    )
+    return EntryOwnerView.of(entry)
+
+
+@router.post(
+    "/entries/{entry_id}/withdraw",
+    summary="Withdraw a submitted entry while the submission phase lasts (submitter)",
+)
+async def withdraw_entry(
+    entry_id: str, body: Withdrawal, author: Submitter, uow: UoW, now: Now
+) -> EntryOwnerView:
+    entry = await use_cases.withdraw_entry(
+        uow, now, entry_id=entry_id, reason=body.reason, author=author
+    )
+    return EntryOwnerView.of(entry)
+
+
+@router.get(
+    "/entries/{entry_id}/history",
+    summary="Every change to an entry: who, when, what (its team or an admin)",
+)
+async def entry_history(entry_id: str, reader: SubmitterOrAdmin, uow: UoW) -> list[HistoryRecord]:
+    return await use_cases.entry_history(uow, entry_id=entry_id, reader=reader)

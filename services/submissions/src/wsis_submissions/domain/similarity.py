@@ -1,0 +1,83 @@
+"""Near-duplicate detection: the same project must not be submitted twice, nor a previous winner.
+
+Each submitted entry gets MinHash signatures of its title (character 3-grams) and of its short
+description (word 3-grams); locality-sensitive hashing turns them into band keys stored with the
+entry under a multikey index, so finding candidates is one indexed query however many entries
+there are. Candidates are then compared on their signatures (estimated Jaccard similarity).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from datasketch import MinHash
+
+TITLE_PERMUTATIONS: Final = 64
+DESCRIPTION_PERMUTATIONS: Final = 128
+ROWS_PER_BAND: Final = 4
+TITLE_THRESHOLD: Final = 0.85
+DESCRIPTION_THRESHOLD: Final = 0.7
+_SEED: Final = 20_05  # fixed: signatures stored yesterday must compare with today's
+
+_NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _signature(shingles: set[str], permutations: int) -> np.ndarray:
+    minhash = MinHash(num_perm=permutations, seed=_SEED)
+    minhash.update_batch([s.encode() for s in shingles] or [b""])
+    values: np.ndarray = minhash.hashvalues.astype(np.uint64)
+    return values
+
+
+def _bands(prefix: str, signature: np.ndarray) -> list[str]:
+    keys = []
+    for band, start in enumerate(range(0, len(signature), ROWS_PER_BAND)):
+        chunk = signature[start : start + ROWS_PER_BAND].tobytes()
+        keys.append(f"{prefix}{band}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
+    return keys
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    title: bytes
+    description: bytes
+
+    @classmethod
+    def of(cls, title: str, description: str) -> Fingerprint:
+        t, d = normalise(title), normalise(description)
+        title_grams = {t[i : i + 3] for i in range(max(1, len(t) - 2))}
+        words = d.split()
+        description_grams = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+        return cls(
+            title=_signature(title_grams, TITLE_PERMUTATIONS).tobytes(),
+            description=_signature(description_grams, DESCRIPTION_PERMUTATIONS).tobytes(),
+        )
+
+    def band_keys(self) -> list[str]:
+        return _bands("t", _array(self.title)) + _bands("d", _array(self.description))
+
+    def similarity(self, other: Fingerprint) -> tuple[float, float]:
+        """Estimated Jaccard similarity of (titles, descriptions)."""
+        return (
+            float(np.mean(_array(self.title) == _array(other.title))),
+            float(np.mean(_array(self.description) == _array(other.description))),
+        )
+
+    def is_near_duplicate_of(self, other: Fingerprint) -> bool:
+        title, description = self.similarity(other)
+        return title >= TITLE_THRESHOLD or description >= DESCRIPTION_THRESHOLD
+
+
+def _array(raw: bytes) -> np.ndarray:
+    return np.frombuffer(raw, dtype=np.uint64)

@@ -1,0 +1,32 @@
+"""The worker's phase scheduler: editions change phase by themselves when the schedule says."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from pymongo.errors import PyMongoError
+
+from wsis_shared.logging import get_logger
+from wsis_shared.runtime import Resources
+from wsis_shared.uow import MongoUnitOfWorkRunner
+from wsis_submissions.adapters.repositories import SubmissionsUnitOfWork
+from wsis_submissions.service_layer.clock import system_clock
+from wsis_submissions.service_layer.editions import apply_schedule
+from wsis_submissions.settings import SubmissionsSettings
+
+log = get_logger(__name__)
+
+
+async def run_phase_scheduler(resources: Resources, stop: asyncio.Event) -> None:
+    settings = resources.settings
+    interval = settings.scheduler_interval_s if isinstance(settings, SubmissionsSettings) else 5.0
+    runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
+    while not stop.is_set():
+        try:
+            for edition in await apply_schedule(runner, system_clock):
+                log.info("edition.phase.scheduled", edition=edition.year, phase=edition.phase)
+        except PyMongoError as exc:
+            log.warning("edition.scheduler.retrying", error=repr(exc))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
