@@ -1,0 +1,147 @@
+"""The submissions service's use cases on the real mongod: events leave with the state change
+or not at all, and two schedulers racing change a phase once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from wsis_shared.auth import Principal, ensure_dev_keys
+from wsis_shared.events import EditionSchedule
+from wsis_shared.runtime import Resources
+from wsis_shared.uow import MongoUnitOfWorkRunner
+from wsis_shared.vocabulary import Category, Phase, ProjectStatus, Role, StakeholderType
+from wsis_submissions.adapters.repositories import SubmissionsUnitOfWork
+from wsis_submissions.app import SERVICE
+from wsis_submissions.domain.entries import EntryContent
+from wsis_submissions.service_layer import editions, entries
+from wsis_submissions.service_layer.entries import NearDuplicate
+from wsis_submissions.settings import SubmissionsSettings
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2030, 2, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def resources(
+    mongo_uri: str, mongo_db_prefix: str, tmp_path: Path
+) -> AsyncIterator[Resources]:
+    _, public_key = ensure_dev_keys(tmp_path)
+    settings = SubmissionsSettings(
+        mongo_uri=mongo_uri,
+        mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
+        jwt_public_key_file=public_key,
+    )
+    async with SERVICE.open_resources(settings) as opened:
+        yield opened
+        await opened.mongo.drop_database(opened.db.name)
+
+
+def clock(at: datetime) -> Callable[[], datetime]:
+    return lambda: at
+
+
+def schedule(opens: datetime) -> EditionSchedule:
+    return EditionSchedule(
+        submission_opens=opens,
+        submission_closes=opens + timedelta(days=30),
+        review_closes=opens + timedelta(days=60),
+        voting_opens=opens + timedelta(days=61),
+        voting_closes=opens + timedelta(days=90),
+        results_at=opens + timedelta(days=100),
+    )
+
+
+def content(title: str, seed: str) -> EntryContent:
+    description = " ".join(f"{seed}{i % 40} word{i}" for i in range(85))
+    return EntryContent(
+        title=title,
+        short_description=description,
+        full_description="The whole story.",
+        category=Category.C3,
+        sdgs=(4,),
+        country="BR",
+        stakeholder_type=StakeholderType.ACADEMIA,
+        organisation_name="Universidade",
+        impact_qualitative="Libraries opened.",
+        beneficiaries="students",
+        start_date=NOW.date() - timedelta(days=400),
+        project_status=ProjectStatus.COMPLETED,
+        contact_name="Ana",
+        contact_email="ana@uni.example.org",
+    )
+
+
+async def outbox_types(resources: Resources) -> list[str]:
+    return [
+        json.loads(bytes(record["value"]))["event_type"]
+        async for record in resources.db["outbox"].find().sort("created_at", 1)
+    ]
+
+
+async def test_two_schedulers_racing_change_the_phase_once(resources: Resources) -> None:
+    runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
+    await editions.create_edition(
+        runner,
+        clock(NOW - timedelta(days=10)),
+        year=2030,
+        title="WSIS Prizes 2030",
+        schedule=schedule(NOW - timedelta(days=1)),
+        categories=tuple(Category),
+        show_running_counts=False,
+    )
+    moved = await asyncio.gather(*(editions.apply_schedule(runner, clock(NOW)) for _ in range(4)))
+    assert sum(len(m) for m in moved) == 1
+    assert await outbox_types(resources) == ["edition.created", "edition.phase_changed"]
+    edition = await editions.get_edition(runner, year=2030)
+    assert edition.phase == Phase.SUBMISSION
+    # Nothing more is due until the next boundary of the schedule.
+    assert await editions.apply_schedule(runner, clock(NOW + timedelta(days=1))) == []
+    changed = await editions.apply_schedule(runner, clock(NOW + timedelta(days=31)))
+    assert [e.phase for e in changed] == [Phase.REVIEW]
+
+
+async def test_an_event_leaves_with_its_state_change_or_not_at_all(resources: Resources) -> None:
+    runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
+    await editions.create_edition(
+        runner,
+        clock(NOW),
+        year=2030,
+        title="WSIS Prizes 2030",
+        schedule=schedule(NOW - timedelta(days=1)),
+        categories=tuple(Category),
+        show_running_counts=False,
+    )
+    await editions.apply_schedule(runner, clock(NOW))
+    team = Principal(subject="t1", roles=frozenset({Role.SUBMITTER}), organisation_id="org-1")
+    rival = Principal(subject="t2", roles=frozenset({Role.SUBMITTER}), organisation_id="org-2")
+
+    draft = await entries.create_draft(
+        runner, clock(NOW), year=2030, content=content("Open libraries", "a"), author=team
+    )
+    await entries.submit_entry(runner, clock(NOW), entry_id=draft.entry_id, author=team)
+    record = await resources.db["outbox"].find_one(
+        {"_id": {"$exists": True}, "key": draft.entry_id}
+    )
+    assert record is not None
+    event = json.loads(bytes(record["value"]))
+    assert event["event_type"] == "submission.submitted"
+    assert "contact_email" not in event["payload"]
+    assert event["payload"]["region"] == "Americas"
+
+    copy = await entries.create_draft(
+        runner, clock(NOW), year=2030, content=content("Open Libraries", "a"), author=rival
+    )
+    before = await outbox_types(resources)
+    with pytest.raises(NearDuplicate):
+        await entries.submit_entry(runner, clock(NOW), entry_id=copy.entry_id, author=rival)
+    assert await outbox_types(resources) == before
+    refused = await entries.get_entry(runner, entry_id=copy.entry_id, reader=rival)
+    assert refused.status == "draft"
