@@ -1,0 +1,184 @@
+"""An edition and its phases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.unit.submissions.builders import NOW, YEAR, edition, schedule
+from tests.unit.submissions.fakes import FakeRunner, FixedClock, State
+from wsis_shared.errors import AlreadyExists, Conflict, NotFound
+from wsis_shared.events import EditionCreated, EditionPhaseChanged, decode, encode, topic_of
+from wsis_shared.vocabulary import Category, Phase
+from wsis_submissions.domain.editions import Edition
+from wsis_submissions.service_layer.editions import (
+    change_phase,
+    create_edition,
+    get_edition,
+    list_editions,
+)
+
+
+def test_create_starts_planned_and_announces_the_edition() -> None:
+    created, event = Edition.create(
+        year=YEAR,
+        title="WSIS Prizes 2027",
+        schedule=schedule(),
+        categories=(Category.C1, Category.C9),
+        show_running_counts=True,
+        now=NOW,
+    )
+
+    assert created.phase == Phase.PLANNED
+    assert created.version == 1
+    assert isinstance(event, EditionCreated)
+    assert event.aggregate_id == str(YEAR)
+    assert event.aggregate_version == 1
+    assert event.edition == YEAR
+    assert event.occurred_at == NOW
+    assert event.payload.categories == (Category.C1, Category.C9)
+    assert event.payload.schedule == schedule()
+    assert event.payload.show_running_counts is True
+    assert topic_of(event) == "wsis.editions.v1"
+
+
+def test_change_phase_emits_the_previous_phase() -> None:
+    subject = edition(Phase.PLANNED)
+
+    event = subject.change_phase(Phase.SUBMISSION, by="admin", now=NOW)
+
+    assert isinstance(event, EditionPhaseChanged)
+    assert event.payload.phase == Phase.SUBMISSION
+    assert event.payload.previous_phase == Phase.PLANNED
+    assert event.payload.year == YEAR
+    assert event.payload.schedule == subject.schedule
+    assert event.aggregate_id == str(YEAR)
+    assert event.occurred_at == NOW
+    assert subject.phase == Phase.SUBMISSION
+
+
+def test_each_change_bumps_the_version() -> None:
+    subject = edition(Phase.PLANNED)
+
+    first = subject.change_phase(Phase.SUBMISSION, by="schedule", now=NOW)
+    second = subject.change_phase(Phase.REVIEW, by="schedule", now=NOW + timedelta(days=60))
+
+    assert (first.aggregate_version, second.aggregate_version) == (2, 3)
+    assert subject.version == 3
+    assert second.payload.previous_phase == Phase.SUBMISSION
+
+
+@pytest.mark.parametrize(
+    ("by", "changed_by"),
+    [("schedule", "schedule"), ("admin", "admin"), ("alice@itu.int", "admin")],
+)
+def test_who_changed_the_phase(by: str, changed_by: str) -> None:
+    event = edition(Phase.PLANNED).change_phase(Phase.SUBMISSION, by=by, now=NOW)
+
+    assert event.payload.changed_by == changed_by
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_changing_to_the_same_phase_is_a_conflict(phase: Phase) -> None:
+    subject = edition(phase)
+
+    with pytest.raises(Conflict) as refused:
+        subject.change_phase(phase, by="admin", now=NOW)
+
+    assert refused.value.status == 409
+    assert str(phase) in refused.value.detail
+    assert subject.version == 1
+
+
+def test_phase_changed_event_survives_the_wire() -> None:
+    event = edition(Phase.PLANNED).change_phase(Phase.SUBMISSION, by="admin", now=NOW)
+
+    assert decode("wsis.editions.v1", encode(event)) == event
+
+
+def test_submission_phase_lets_submissions_in() -> None:
+    edition(Phase.SUBMISSION).require_phase_for_submission()
+
+
+def test_require_category() -> None:
+    subject = edition(categories=(Category.C1,))
+
+    subject.require_category(Category.C1)
+    with pytest.raises(Conflict):
+        subject.require_category(Category.C2)
+
+
+# --- use cases -----------------------------------------------------------------------------------
+
+
+async def test_create_edition_stores_it_and_publishes_edition_created() -> None:
+    runner = FakeRunner()
+
+    created = await create_edition(
+        runner,
+        FixedClock(NOW),
+        year=YEAR,
+        title="WSIS Prizes 2027",
+        schedule=schedule(),
+        categories=tuple(Category),
+        show_running_counts=False,
+    )
+
+    assert runner.editions[YEAR] == created
+    [(event, _)] = runner.published
+    assert isinstance(event, EditionCreated)
+    assert event.payload.year == YEAR
+    assert await get_edition(runner, year=YEAR) == created
+
+
+async def test_an_edition_cannot_be_created_twice() -> None:
+    runner = FakeRunner(State(editions={YEAR: edition()}))
+
+    with pytest.raises(AlreadyExists):
+        await create_edition(
+            runner,
+            FixedClock(NOW),
+            year=YEAR,
+            title="Again",
+            schedule=schedule(),
+            categories=tuple(Category),
+            show_running_counts=False,
+        )
+
+    assert runner.published == []
+
+
+async def test_change_phase_saves_and_publishes() -> None:
+    runner = FakeRunner(State(editions={YEAR: edition(Phase.SUBMISSION)}))
+
+    changed = await change_phase(
+        runner, FixedClock(NOW), year=YEAR, phase=Phase.REVIEW, by="schedule"
+    )
+
+    assert changed.phase == Phase.REVIEW
+    assert runner.editions[YEAR].phase == Phase.REVIEW
+    [(event, _)] = runner.published
+    assert isinstance(event, EditionPhaseChanged)
+    assert event.payload.previous_phase == Phase.SUBMISSION
+
+
+async def test_change_to_the_same_phase_publishes_nothing() -> None:
+    runner = FakeRunner(State(editions={YEAR: edition(Phase.REVIEW)}))
+
+    with pytest.raises(Conflict):
+        await change_phase(runner, FixedClock(NOW), year=YEAR, phase=Phase.REVIEW, by="admin")
+
+    assert runner.published == []
+    assert runner.editions[YEAR].version == 1
+
+
+async def test_change_phase_of_an_unknown_edition_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        await change_phase(FakeRunner(), FixedClock(NOW), year=YEAR, phase=Phase.REVIEW, by="admin")
+
+
+async def test_list_editions_newest_first() -> None:
+    runner = FakeRunner(State(editions={year: edition(year=year) for year in (2025, 2027, 2026)}))
+
+    assert [e.year for e in await list_editions(runner)] == [2027, 2026, 2025]
