@@ -112,6 +112,14 @@ class Phase(StrEnum):
         return list(Phase).index(self)
 
 
+def vote_counts_public(phase: Phase, show_running_counts: bool) -> bool:
+    """Vote counts are public once results are out; while votes are being cast or the finalists
+    judged, only if the edition chose to show running counts (showing them can bias the vote)."""
+    if phase.order >= Phase.RESULTS.order:
+        return True
+    return show_running_counts and phase in (Phase.VOTING, Phase.SELECTION)
+
+
 class ProjectStatus(StrEnum):
     """Only completed projects, or projects at the end of a major phase, are eligible."""
 

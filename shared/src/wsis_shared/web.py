@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wsis_shared import context
-from wsis_shared.errors import WsisError
+from wsis_shared.errors import Unauthenticated, WsisError
 from wsis_shared.logging import get_logger
 from wsis_shared.messaging import broker_reachable
 from wsis_shared.mongo import ping
@@ -67,7 +67,15 @@ def problem(status: int, title: str, detail: str, code: str, /, **extensions: An
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(WsisError)
     async def domain_error(request: Request, exc: WsisError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, exc.code, **exc.extensions)
+        response = problem(exc.status, exc.title, exc.detail, exc.code, **exc.extensions)
+        if isinstance(exc, Unauthenticated):  # RFC 6750 §3
+            sent_token = "authorization" in request.headers
+            response.headers["WWW-Authenticate"] = (
+                'Bearer realm="wsis", error="invalid_token"'
+                if sent_token
+                else 'Bearer realm="wsis"'
+            )
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

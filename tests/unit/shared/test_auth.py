@@ -344,3 +344,12 @@ def test_optional_principal(client: TestClient, keys: tuple[bytes, bytes]) -> No
     assert client.get("/anyone").json() == {"subject": None}
     assert client.get("/anyone", headers=_bearer(token)).json() == {"subject": "vera"}
     _assert_problem(client.get("/anyone", headers=_bearer("bad")), 401, "unauthenticated")
+
+
+def test_a_401_names_the_bearer_scheme(client: TestClient) -> None:
+    anonymous = client.get("/admin-only")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="wsis"'
+    refused = client.get("/admin-only", headers={"Authorization": "Bearer not.a.token"})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == 'Bearer realm="wsis", error="invalid_token"'

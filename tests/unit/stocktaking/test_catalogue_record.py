@@ -92,3 +92,21 @@ def test_vote_counts_public(phase: Phase, show_running_counts: bool, public: boo
 
 def test_a_new_edition_hides_its_counts() -> None:
     assert EditionView(year=YEAR).vote_counts_public() is False
+
+
+@pytest.mark.parametrize(
+    ("phase", "show", "public"),
+    [
+        (Phase.VOTING, True, True),
+        (Phase.SELECTION, True, True),
+        (Phase.SELECTION, False, False),
+        (Phase.REVIEW, True, False),
+        (Phase.RESULTS, False, True),
+    ],
+)
+def test_running_counts_stay_shown_from_voting_until_results(
+    phase: Phase, show: bool, public: bool
+) -> None:
+    assert (
+        EditionView(year=2027, phase=phase, show_running_counts=show).vote_counts_public() is public
+    )

@@ -63,10 +63,23 @@ def test_amending_outside_the_submission_phase_is_refused() -> None:
 def test_an_amendment_that_breaks_a_rule_is_refused_and_undone() -> None:
     entry = _submitted()
 
+    version, updated_at = entry.version, entry.updated_at
+
     with pytest.raises(InvalidInput):
         entry.amend(EntryContent(short_description=words(20)), edition(), now=LATER)
 
     assert entry.content.short_description == words(170)
+    assert (entry.version, entry.updated_at) == (version, updated_at)
+
+
+def test_a_malformed_sdg_target_is_a_field_error_not_a_crash() -> None:
+    entry = draft()
+    entry.content = entry.content.model_copy(update={"sdg_targets": ("x.1",)})
+
+    with pytest.raises(InvalidInput) as refused:
+        entry.submit(edition(), now=NOW)
+
+    assert {e["pointer"] for e in refused.value.extensions["errors"]} == {"/sdg_targets"}
 
 
 def test_an_amendment_to_a_category_the_edition_does_not_open_is_refused() -> None:

@@ -25,6 +25,7 @@ YEAR = 2027
 VOTING_OPENS = datetime(2027, 4, 1, tzinfo=UTC)
 NOW = VOTING_OPENS + timedelta(days=3)
 VOTER = "auth0|vera@example.org"
+KEY = b"test pseudonym key"
 
 
 def _schedule() -> EditionSchedule:
@@ -170,11 +171,12 @@ def test_counts_are_public_once_results_are_out(phase: Phase, show: bool) -> Non
 
 
 def test_the_voter_pseudonym_is_stable_per_edition_and_reveals_nothing() -> None:
-    pseudonym = voter_pseudonym(VOTER, YEAR)
+    pseudonym = voter_pseudonym(VOTER, YEAR, KEY)
 
-    assert pseudonym == voter_pseudonym(VOTER, YEAR)
-    assert pseudonym != voter_pseudonym("someone else", YEAR)
-    assert pseudonym != voter_pseudonym(VOTER, YEAR + 1)
+    assert pseudonym == voter_pseudonym(VOTER, YEAR, KEY)
+    assert pseudonym != voter_pseudonym("someone else", YEAR, KEY)
+    assert pseudonym != voter_pseudonym(VOTER, YEAR + 1, KEY)
+    assert pseudonym != voter_pseudonym(VOTER, YEAR, b"another key"), "keyed: not computable"
     assert VOTER not in pseudonym
     assert "vera" not in pseudonym
 
@@ -206,7 +208,13 @@ async def _vote(
     voter: str = VOTER,
 ) -> None:
     await cast_vote(
-        runner, edition=YEAR, category=category, entry_id=entry_id, voter=voter, now=NOW
+        runner,
+        edition=YEAR,
+        category=category,
+        entry_id=entry_id,
+        voter=voter,
+        now=NOW,
+        pseudonym_key=KEY,
     )
 
 
@@ -214,7 +222,13 @@ async def test_cast_vote_publishes_a_pseudonymous_vote_keyed_by_category(
     runner: FakeRunner,
 ) -> None:
     vote = await cast_vote(
-        runner, edition=YEAR, category=Category.C4, entry_id="entry-1", voter=VOTER, now=NOW
+        runner,
+        edition=YEAR,
+        category=Category.C4,
+        entry_id="entry-1",
+        voter=VOTER,
+        now=NOW,
+        pseudonym_key=KEY,
     )
 
     [(event, key)] = runner.published
@@ -227,14 +241,20 @@ async def test_cast_vote_publishes_a_pseudonymous_vote_keyed_by_category(
     assert event.payload.receipt_id == vote.receipt_id
     assert event.payload.entry_id == "entry-1"
     assert event.payload.category == Category.C4
-    assert event.payload.voter_pseudonym == voter_pseudonym(VOTER, YEAR)
+    assert event.payload.voter_pseudonym == voter_pseudonym(VOTER, YEAR, KEY)
     assert event.payload.voter_pseudonym != VOTER
     assert VOTER not in encode(event).decode(), "the voter's identity never leaves voting"
 
 
 async def test_cast_vote_stores_the_vote(runner: FakeRunner) -> None:
     vote = await cast_vote(
-        runner, edition=YEAR, category=Category.C4, entry_id="entry-1", voter=VOTER, now=NOW
+        runner,
+        edition=YEAR,
+        category=Category.C4,
+        entry_id="entry-1",
+        voter=VOTER,
+        now=NOW,
+        pseudonym_key=KEY,
     )
 
     assert await votes_of(runner, edition=YEAR, voter=VOTER) == [vote]
@@ -297,6 +317,7 @@ async def test_no_vote_in_an_edition_voting_never_heard_of(runner: FakeRunner) -
             entry_id="entry-1",
             voter=VOTER,
             now=NOW,
+            pseudonym_key=KEY,
         )
 
     assert runner.published == []

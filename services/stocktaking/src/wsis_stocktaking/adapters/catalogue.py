@@ -79,6 +79,17 @@ class Catalogue:
         )
         return _record(document) if document else None
 
+    @staticmethod
+    def _query(edition: int | None, category: Category | None, text: str | None) -> dict[str, Any]:
+        query: dict[str, Any] = {"entry": {"$exists": True}}
+        if edition is not None:
+            query["edition"] = edition
+        if category is not None:
+            query["entry.category"] = category
+        if text:
+            query["$text"] = {"$search": text}
+        return query
+
     async def search(
         self,
         *,
@@ -88,19 +99,20 @@ class Catalogue:
         limit: int,
         after: str | None,
     ) -> list[CatalogueRecord]:
-        query: dict[str, Any] = {"entry": {"$exists": True}}
-        if edition is not None:
-            query["edition"] = edition
-        if category is not None:
-            query["entry.category"] = category
-        if text:
-            query["$text"] = {"$search": text}
+        query = self._query(edition, category, text)
         if after:
             query["_id"] = {"$gt": after}
         cursor = (
             self._records.find(query, session=self._session).sort("_id", ASCENDING).limit(limit)
         )
         return [_record(document) async for document in cursor]
+
+    async def count(
+        self, *, edition: int | None, category: Category | None, text: str | None
+    ) -> int:
+        return await self._records.count_documents(
+            self._query(edition, category, text), session=self._session
+        )
 
 
 def _record(document: dict[str, Any]) -> CatalogueRecord:

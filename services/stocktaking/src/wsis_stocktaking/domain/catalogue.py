@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from wsis_shared.events import EntryPublic
-from wsis_shared.vocabulary import Phase
+from wsis_shared.vocabulary import Phase, vote_counts_public
 
 LifecycleStatus = Literal[
     "submitted", "withdrawn", "nominated", "not_nominated", "champion", "winner"
@@ -26,9 +26,7 @@ class EditionView(BaseModel):
     show_running_counts: bool = False
 
     def vote_counts_public(self) -> bool:
-        return self.phase.order >= Phase.RESULTS.order or (
-            self.phase == Phase.VOTING and self.show_running_counts
-        )
+        return vote_counts_public(self.phase, self.show_running_counts)
 
 
 class CatalogueRecord(BaseModel):

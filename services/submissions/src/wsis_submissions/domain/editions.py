@@ -122,7 +122,15 @@ class Edition(BaseModel):
         """Raise a 409 naming the current phase and the window of `phase` if we are outside it."""
         if self.phase == phase:
             return
-        opens, closes = (getattr(self.schedule, name) for name in _PHASE_WINDOWS[phase])
+        window_fields = _PHASE_WINDOWS.get(phase)
+        if window_fields is None:
+            raise PhaseClosed(
+                f"{action} is possible only in the {phase} phase; edition {self.year} is in the "
+                f"{self.phase} phase",
+                current_phase=self.phase,
+                required_phase=phase,
+            )
+        opens, closes = (getattr(self.schedule, name) for name in window_fields)
         window = f"{opens.isoformat()} – {closes.isoformat() if closes else 'open-ended'}"
         raise PhaseClosed(
             f"{action} is possible only in the {phase} phase ({window}); edition {self.year} "

@@ -32,6 +32,8 @@ SHORT_DESCRIPTION_WORDS = (150, 200)
 MAX_ATTACHMENTS = 10
 EntryStatus = Literal["draft", "submitted", "withdrawn"]
 _WORD = re.compile(r"\b[\w'’-]+\b", re.UNICODE)
+SDG_TARGET_PATTERN = r"^(1[0-7]|[1-9])\.([1-9]|1[0-9]|[a-c])$"
+_SDG_TARGET = re.compile(SDG_TARGET_PATTERN)
 
 
 def word_count(text: str) -> int:
@@ -169,14 +171,16 @@ class Entry(BaseModel):
                 entry_status=self.status,
             )
         edition.require_phase(Phase.SUBMISSION, "amending an entry")
-        before = self.content
-        changed = self._apply(changes, now)
-        try:
-            public = self.public_view(today=now.date())
-            edition.require_category(public.category)
-        except Exception:
-            self.content = before
-            raise
+        # Check the amended entry on a copy: a refused amendment leaves this one untouched.
+        amended = self.model_copy(deep=True)
+        changed = amended._apply(changes, now)
+        public = amended.public_view(today=now.date())
+        edition.require_category(public.category)
+        self.content, self.version, self.updated_at = (
+            amended.content,
+            amended.version,
+            amended.updated_at,
+        )
         event = SubmissionAmended(
             occurred_at=now,
             aggregate_id=self.entry_id,
@@ -229,8 +233,15 @@ class Entry(BaseModel):
             )
         if content.start_date and content.start_date > today:
             problems["/start_date"] = "a project that has not started yet cannot be submitted"
-        stray_targets = [t for t in content.sdg_targets if int(t.split(".")[0]) not in content.sdgs]
-        if stray_targets:
+        malformed = [t for t in content.sdg_targets if not _SDG_TARGET.match(t)]
+        stray_targets = [
+            t
+            for t in content.sdg_targets
+            if t not in malformed and int(t.split(".")[0]) not in content.sdgs
+        ]
+        if malformed:
+            problems["/sdg_targets"] = f"{', '.join(malformed)}: not SDG targets such as 4.4 or 9.c"
+        elif stray_targets:
             problems["/sdg_targets"] = (
                 f"targets {', '.join(stray_targets)} belong to SDGs not listed in /sdgs"
             )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from wsis_shared.errors import AlreadyExists, InvalidInput, PhaseClosed
 from wsis_shared.events import CastVote, EditionSchedule, NomineeCard, VoteCast
-from wsis_shared.vocabulary import Category, Phase
+from wsis_shared.vocabulary import Category, Phase, vote_counts_public
 
 
 class AlreadyVoted(AlreadyExists):
@@ -49,9 +50,7 @@ class VotingEdition(BaseModel):
         )
 
     def counts_are_public(self) -> bool:
-        return self.phase.order >= Phase.RESULTS.order or (
-            self.phase == Phase.VOTING and self.show_running_counts
-        )
+        return vote_counts_public(self.phase, self.show_running_counts)
 
 
 class Nominee(BaseModel):
@@ -76,7 +75,7 @@ class Vote(BaseModel):
     voter: str
     cast_at: datetime
 
-    def event(self) -> VoteCast:
+    def event(self, pseudonym_key: bytes) -> VoteCast:
         return VoteCast(
             occurred_at=self.cast_at,
             aggregate_id=self.receipt_id,
@@ -86,7 +85,7 @@ class Vote(BaseModel):
                 receipt_id=self.receipt_id,
                 category=self.category,
                 entry_id=self.entry_id,
-                voter_pseudonym=voter_pseudonym(self.voter, self.edition),
+                voter_pseudonym=voter_pseudonym(self.voter, self.edition, pseudonym_key),
             ),
         )
 
@@ -96,8 +95,10 @@ def tally_key(edition: int, category: Category) -> str:
     return f"{edition}:{category}"
 
 
-def voter_pseudonym(voter: str, edition: int) -> str:
-    return hashlib.sha256(f"wsis:{edition}:{voter}".encode()).hexdigest()[:32]
+def voter_pseudonym(voter: str, edition: int, key: bytes) -> str:
+    """A per-edition pseudonym of the voter, keyed: without the key, knowing a voter's account
+    does not tell which vote on `wsis.votes.v1` is theirs."""
+    return hmac.new(key, f"{edition}:{voter}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def check_ballot_choice(

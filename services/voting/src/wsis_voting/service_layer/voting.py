@@ -39,7 +39,14 @@ async def count_vote(uow: UnitOfWork, event: VoteCast) -> None:
 
 
 async def cast_vote(
-    runner: Runner, *, edition: int, category: Category, entry_id: str, voter: str, now: datetime
+    runner: Runner,
+    *,
+    edition: int,
+    category: Category,
+    entry_id: str,
+    voter: str,
+    now: datetime,
+    pseudonym_key: bytes,
 ) -> Vote:
     async def work(uow: UnitOfWork) -> Vote:
         (await uow.editions.get(edition)).require_open_window()
@@ -53,7 +60,7 @@ async def cast_vote(
             cast_at=now,
         )
         await uow.votes.add(vote)
-        await uow.publish(vote.event(), key=tally_key(edition, category))
+        await uow.publish(vote.event(pseudonym_key), key=tally_key(edition, category))
         return vote
 
     return await runner.run(work)

@@ -27,6 +27,7 @@ class CatalogueEntryPublic(BaseModel):
 class CataloguePage(BaseModel):
     items: list[CatalogueEntryPublic]
     next_cursor: str | None
+    total: int
 
 
 def _catalogue(request: Request) -> Catalogue:
@@ -62,6 +63,7 @@ async def search_entries(
     return CataloguePage(
         items=[await _public(catalogue, record) for record in page],
         next_cursor=page[-1].entry_id if len(records) > limit else None,
+        total=await catalogue.count(edition=edition, category=category, text=q),
     )
 
 

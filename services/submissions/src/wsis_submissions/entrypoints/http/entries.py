@@ -11,7 +11,13 @@ from pydantic import AfterValidator, BaseModel, EmailStr, Field, HttpUrl, field_
 
 from wsis_shared.geography import country as lookup_country
 from wsis_shared.vocabulary import ActionLine, Category, ProjectStatus, StakeholderType
-from wsis_submissions.domain.entries import Attachment, Entry, EntryContent, EntryStatus
+from wsis_submissions.domain.entries import (
+    SDG_TARGET_PATTERN,
+    Attachment,
+    Entry,
+    EntryContent,
+    EntryStatus,
+)
 from wsis_submissions.entrypoints.http.dependencies import (
     Now,
     Submitter,
@@ -23,7 +29,7 @@ from wsis_submissions.service_layer.unit_of_work import HistoryRecord
 
 router = APIRouter(tags=["entries"])
 
-_SDG_TARGET = re.compile(r"^(1[0-7]|[1-9])\.([1-9]|1[0-9]|[a-c])$")
+_SDG_TARGET = re.compile(SDG_TARGET_PATTERN)
 
 
 def _sdg_target(value: str) -> str:

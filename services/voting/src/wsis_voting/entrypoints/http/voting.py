@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from wsis_shared.auth import Principal, optional_principal
 from wsis_shared.events import NomineeCard, utcnow
 from wsis_shared.vocabulary import CATEGORY_NAMES, Category, Role
-from wsis_voting.entrypoints.http.dependencies import UoW, Voter
+from wsis_voting.entrypoints.http.dependencies import Settings, UoW, Voter
 from wsis_voting.service_layer import voting as use_cases
 
 router = APIRouter(tags=["voting"])
@@ -67,7 +67,9 @@ async def get_ballot(year: int, uow: UoW) -> list[BallotCategoryPublic]:
     summary="Cast a vote: one per category (voter)",
     responses={409: {"description": "already voted in this category, or voting is closed"}},
 )
-async def cast_vote(year: int, body: VoteCreate, voter: Voter, uow: UoW) -> VoteReceipt:
+async def cast_vote(
+    year: int, body: VoteCreate, voter: Voter, uow: UoW, settings: Settings
+) -> VoteReceipt:
     vote = await use_cases.cast_vote(
         uow,
         edition=year,
@@ -75,6 +77,7 @@ async def cast_vote(year: int, body: VoteCreate, voter: Voter, uow: UoW) -> Vote
         entry_id=body.entry_id,
         voter=voter.subject,
         now=utcnow(),
+        pseudonym_key=settings.voter_pseudonym_key.get_secret_value().encode(),
     )
     return VoteReceipt.model_validate(vote.model_dump())
 

@@ -1,0 +1,21 @@
+"""The ceiling of the HTTP benchmarks: a FastAPI endpoint that validates a body and does nothing
+else, served by the same uvicorn the services use (`python -m bench.bare_app PORT`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, status
+
+app = FastAPI()
+
+
+@app.post("/bare", status_code=status.HTTP_201_CREATED)
+async def bare(body: dict[str, Any]) -> dict[str, str]:
+    return {"entry_id": "bare", "status": "draft"}
+
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

@@ -1,0 +1,196 @@
+"""10,000 submissions through the HTTP API with 32 concurrent clients.
+
+A submission is what a project team does: create a complete draft, then submit it (two
+requests). Printed: submissions/s, p50/p99 latency of a whole submission, the ratio to a bare
+FastAPI endpoint answering the same number of requests in the same run (the ceiling of this
+machine's HTTP stack), and how long after the last submission all of them are visible in the
+public Stocktaking catalogue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from wsis_devstack.platform import service_processes, wait_ready
+from wsis_devstack.processes import ManagedProcess, free_port
+from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.vocabulary import Category, Role
+
+TOTAL = int(os.environ.get("BENCH_SUBMISSIONS", "10000"))
+CONCURRENCY = 32
+YEAR = 2040
+_WORDS = [f"w{n}" for n in range(5000)]
+
+
+@dataclass(frozen=True)
+class Figures:
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+
+    def line(self) -> str:
+        return f"{self.per_s:,.0f}/s, p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms"
+
+
+async def drive(total: int, one: Callable[[httpx.AsyncClient, int], Awaitable[None]]) -> Figures:
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(total):
+        queue.put_nowait(n)
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+
+        async def worker() -> None:
+            while not queue.empty():
+                n = queue.get_nowait()
+                started = time.perf_counter()
+                await one(http, n)
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return Figures(
+        per_s=total / elapsed,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    )
+
+
+def entry(n: int, rng: random.Random) -> dict[str, Any]:
+    categories = list(Category)
+    return {
+        "title": f"Project {n} " + " ".join(rng.choices(_WORDS, k=4)),
+        "short_description": " ".join(rng.choices(_WORDS, k=170)),
+        "full_description": "The full story of the project.",
+        "category": categories[n % len(categories)],
+        "sdgs": [1 + n % 17],
+        "country": rng.choice(["KE", "BR", "IN", "EE", "EG", "KZ", "NP", "PE"]),
+        "stakeholder_type": "civil society",
+        "organisation_name": f"Organisation {n // len(categories)}",
+        "impact_qualitative": "It changed things.",
+        "beneficiaries": "many people",
+        "start_date": "2024-01-01",
+        "project_status": "completed",
+        "contact_name": "Contact",
+        "contact_email": f"contact{n}@example.org",
+    }
+
+
+async def run(urls: dict[str, str], bare_url: str, private_key: bytes) -> str:
+    s, t = urls["submissions"], urls["stocktaking"]
+
+    def bearer(role: Role, subject: str, org: str | None = None) -> dict[str, str]:
+        token = sign_dev_token(private_key, subject=subject, roles=[role], organisation_id=org)
+        return {"Authorization": f"Bearer {token}"}
+
+    admin = bearer(Role.ADMIN, "bench-admin")
+    async with httpx.AsyncClient(timeout=30) as http:
+        schedule = {
+            "submission_opens": f"{YEAR}-01-01T00:00:00Z",
+            "submission_closes": f"{YEAR}-02-01T00:00:00Z",
+            "review_closes": f"{YEAR}-03-01T00:00:00Z",
+            "voting_opens": f"{YEAR}-03-02T00:00:00Z",
+            "voting_closes": f"{YEAR}-04-01T00:00:00Z",
+            "results_at": f"{YEAR}-04-10T00:00:00Z",
+        }
+        (
+            await http.post(
+                f"{s}/editions",
+                json={"year": YEAR, "title": "Bench", "schedule": schedule},
+                headers=admin,
+            )
+        ).raise_for_status()
+        (
+            await http.post(
+                f"{s}/editions/{YEAR}/phase", json={"phase": "submission"}, headers=admin
+            )
+        ).raise_for_status()
+
+    rng = random.Random(7)
+    bodies = [entry(n, rng) for n in range(TOTAL)]
+    organisations = len(Category)
+    teams = {
+        n // organisations: bearer(
+            Role.SUBMITTER, f"team-{n // organisations}", f"org-{n // organisations}"
+        )
+        for n in range(0, TOTAL, organisations)
+    }
+
+    async def submission(http: httpx.AsyncClient, n: int) -> None:
+        team = teams[n // organisations]
+        draft = await http.post(f"{s}/editions/{YEAR}/entries", json=bodies[n], headers=team)
+        draft.raise_for_status()
+        submitted = await http.post(f"{s}/entries/{draft.json()['entry_id']}/submit", headers=team)
+        if submitted.status_code != 200:
+            raise RuntimeError(f"submission {n} refused: {submitted.text}")
+
+    async def bare(http: httpx.AsyncClient, n: int) -> None:
+        for _ in range(2):  # the same two requests a submission makes
+            (await http.post(f"{bare_url}/bare", json=bodies[n])).raise_for_status()
+
+    ceiling = await drive(TOTAL, bare)
+    figures = await drive(TOTAL, submission)
+    last_submitted = time.perf_counter()
+    async with httpx.AsyncClient(timeout=30) as http:
+        while True:
+            page = await http.get(f"{t}/entries", params={"edition": YEAR, "limit": 1})
+            if page.json()["total"] >= TOTAL:
+                break
+            await asyncio.sleep(0.2)
+    visible_after = time.perf_counter() - last_submitted
+    return (
+        f"submissions: {TOTAL:,} through the API with {CONCURRENCY} clients: {figures.line()} "
+        f"(all in {TOTAL / figures.per_s:.1f} s)\n"
+        f"  bare FastAPI endpoint, same two requests each (ceiling): {ceiling.line()}\n"
+        f"  ratio {figures.per_s / ceiling.per_s:.2f}; all {TOTAL:,} visible in stocktaking "
+        f"{visible_after:.1f} s after the last was accepted"
+    )
+
+
+def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
+    private_key, public_key = ensure_dev_keys(workdir / "keys")
+    ports = {name: free_port() for name in ("submissions", "review", "voting", "stocktaking")}
+    env = os.environ | {
+        "WSIS_KAFKA_BOOTSTRAP": bootstrap,
+        "WSIS_MONGO_URI": mongo_uri,
+        "WSIS_MONGO_DB_PREFIX": f"bench{os.getpid()}_",
+        "WSIS_TOPIC_PREFIX": f"bench{os.getpid()}.",
+        "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
+        "WSIS_LOG_LEVEL": "WARNING",
+    }
+    processes = service_processes(env, workdir / "logs", ports)
+    bare_port = free_port()
+    bare = ManagedProcess(
+        "bare",
+        [sys.executable, "-m", "bench.bare_app", str(bare_port)],
+        log_path=workdir / "logs" / "bare.log",
+    )
+    try:
+        for process in (*processes.values(), bare):
+            process.start()
+        wait_ready(processes, ports, timeout_s=90)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.post(f"http://127.0.0.1:{bare_port}/bare", json={})
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        return asyncio.run(run(urls, f"http://127.0.0.1:{bare_port}", private_key.read_bytes()))
+    finally:
+        for process in (*processes.values(), bare):
+            process.stop()
