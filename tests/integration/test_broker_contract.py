@@ -212,7 +212,17 @@ async def test_the_idempotent_producer_retries_across_a_restart_without_duplicat
     """Sends in flight while the broker goes down are retried once it is back: each message
     is written exactly once, in order."""
     topic = await new_topic(1)
-    producer = idempotent_producer(kafka_bootstrap, client_id="contract-retry")
+    # The platform's producer settings, with a delivery timeout that outlasts a restart on a
+    # busy machine (the platform's outbox relay retries a send that timed out instead).
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap,
+        client_id="contract-retry",
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=120_000,
+        retry_backoff_ms=200,
+    )
     await producer.start()
     try:
         before = [await producer.send(topic, value=str(n).encode(), key=b"k") for n in range(200)]

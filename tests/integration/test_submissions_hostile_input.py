@@ -1,0 +1,176 @@
+"""No input to the create and patch endpoints yields a 500 (property-based, on the real mongod).
+
+Hypothesis throws arbitrary JSON at the endpoints — every entry field with values of any type,
+unknown fields, non-object bodies — and the answer must be a success or a clear 4xx; submitting
+whatever was accepted must not fail with a 500 either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.vocabulary import Role
+from wsis_submissions.app import create_app
+from wsis_submissions.entrypoints.http.entries import EntryFields
+from wsis_submissions.settings import SubmissionsSettings
+
+pytestmark = pytest.mark.integration
+
+YEAR = 2033
+FIELDS = sorted(EntryFields.model_fields)
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=50)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=8,
+)
+plausible = {
+    "sdgs": st.lists(st.integers(min_value=-3, max_value=20), max_size=5),
+    "country": st.sampled_from(["KE", "ke", "XX", "", "BRA", "br "]),
+    "start_date": st.dates().map(str) | st.text(max_size=12),
+    "website": st.sampled_from(["https://ok.example.org", "ftp://x", "not a url", ""]),
+    "video_links": st.lists(st.sampled_from(["https://v.example.org/1", "x"]), max_size=6),
+    "sdg_targets": st.lists(st.sampled_from(["4.4", "9.c", "18.1", "x.1", "4.", ""]), max_size=4),
+    "contact_email": st.sampled_from(["a@b.example.org", "nope", "", "@x"]),
+    "category": st.sampled_from(["C4", "C7.e-health", "C12", "c4", ""]),
+    "project_status": st.sampled_from(["completed", "ongoing", "finished"]),
+}
+COMPLETE: dict[str, Any] = {
+    "title": "A complete project",
+    "short_description": " ".join(f"word{i}" for i in range(160)),
+    "full_description": "The whole story.",
+    "category": "C4",
+    "sdgs": [4],
+    "country": "KE",
+    "stakeholder_type": "academia",
+    "organisation_name": "University",
+    "impact_qualitative": "It helped.",
+    "beneficiaries": "students",
+    "start_date": "2024-01-01",
+    "project_status": "completed",
+    "contact_name": "Ana",
+    "contact_email": "ana@uni.example.org",
+}
+# A complete entry with a few fields replaced: reaches submit, where the deeper rules are.
+mutated_entries = st.lists(st.sampled_from([*FIELDS, "unexpected"]), max_size=3).flatmap(
+    lambda names: st.fixed_dictionaries(
+        {name: plausible.get(name, json_values) | json_values for name in names}
+    ).map(lambda changes: COMPLETE | changes)
+)
+# Anything at all: every field optional with any JSON, or not even an object.
+arbitrary_entries = st.fixed_dictionaries(
+    {}, optional={name: plausible.get(name, json_values) | json_values for name in FIELDS}
+)
+bodies = mutated_entries | arbitrary_entries | json_values
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    team: dict[str, str]
+
+    async def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        return await self.client.request(method, path, json=body, headers=self.team)
+
+
+@pytest.fixture(scope="module")
+async def api(
+    mongo_uri: str, mongo_db_prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Api]:
+    private_key, public_key = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
+    app = create_app(
+        SubmissionsSettings(
+            mongo_uri=mongo_uri,
+            mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
+            jwt_public_key_file=public_key,
+        )
+    )
+
+    def bearer(role: Role) -> dict[str, str]:
+        token = sign_dev_token(
+            private_key.read_bytes(), subject=f"{role}-1", roles=[role], organisation_id="org-1"
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    schedule = {
+        "submission_opens": f"{YEAR}-01-01T00:00:00Z",
+        "submission_closes": f"{YEAR}-02-01T00:00:00Z",
+        "review_closes": f"{YEAR}-03-01T00:00:00Z",
+        "voting_opens": f"{YEAR}-03-02T00:00:00Z",
+        "voting_closes": f"{YEAR}-04-01T00:00:00Z",
+        "results_at": f"{YEAR}-04-10T00:00:00Z",
+    }
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        admin = bearer(Role.ADMIN)
+        for path, body in (
+            ("/editions", {"year": YEAR, "title": "Fuzz", "schedule": schedule}),
+            (f"/editions/{YEAR}/phase", {"phase": "submission"}),
+        ):
+            response = await http.post(path, json=body, headers=admin)
+            assert response.status_code in (200, 201), response.text
+        yield Api(client=http, team=bearer(Role.SUBMITTER))
+        resources = app.state.resources
+        await resources.mongo.drop_database(resources.db.name)
+
+
+def assert_not_5xx(response: httpx.Response, body: Any) -> None:
+    assert response.status_code < 500, f"{response.status_code} for {body!r}: {response.text}"
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=bodies)
+@example(body=COMPLETE | {"sdg_targets": ["x.1"]})
+@example(body=COMPLETE | {"sdgs": [2**64]})
+@example(body=COMPLETE | {"start_date": "9999-12-31"})
+@example(body=COMPLETE | {"project_status": "ongoing", "website": "https://x.example.org"})
+@example(body=[COMPLETE])
+async def test_creating_a_draft_never_fails_with_500(api: Api, body: Any) -> None:
+    created = await api.call("POST", f"/editions/{YEAR}/entries", body)
+    assert_not_5xx(created, body)
+    if created.status_code == 201:
+        submitted = await api.call("POST", f"/entries/{created.json()['entry_id']}/submit")
+        assert_not_5xx(submitted, body)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=bodies)
+async def test_patching_a_draft_never_fails_with_500(api: Api, body: Any) -> None:
+    draft = await api.call("POST", f"/editions/{YEAR}/entries", {"title": "Fuzzed draft"})
+    assert draft.status_code == 201, draft.text
+    patched = await api.call("PATCH", f"/entries/{draft.json()['entry_id']}", body)
+    assert_not_5xx(patched, body)
