@@ -38,6 +38,8 @@ def infra() -> None:
     """Only Kafka (9092) and MongoDB (27017), data kept in .cache/; Ctrl-C stops both."""
     from wsis_devstack.infrastructure import KAFKA_PORT, MONGO_PORT, LocalStack
 
+    # Ctrl-C and SIGTERM both stop cleanly (also when started with SIGINT ignored, as `&` does).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with LocalStack.run(cache_dir(), kafka_port=KAFKA_PORT, mongo_port=MONGO_PORT) as stack:

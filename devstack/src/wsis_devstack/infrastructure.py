@@ -23,7 +23,7 @@ from pathlib import Path
 from wsis_devstack.kafka import KAFKA_VERSION, KafkaServer
 from wsis_devstack.mongodb import MongoServer
 from wsis_devstack.paths import cache_dir as default_cache_dir
-from wsis_devstack.processes import ManagedProcess, PidFile, free_port
+from wsis_devstack.processes import ManagedProcess, PidFile, free_ports, port_in_use
 
 KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT = 9092, 9093, 27017
 PERSISTENT_PIDS = Path("run") / "up.pids"  # the fixed-port stack's; `make up` uses it too
@@ -80,7 +80,8 @@ class LocalStack:
         persistent: bool | None = None,
         kafka_version: str = KAFKA_VERSION,
     ) -> LocalStack:
-        """Not started yet (but jars and mongod are installed). Ports `None` = free ports.
+        """Not started yet (but jars and mongod are installed). Ports `None` = free ports; the
+        broker's controller listens on a free port, or next to a persistent broker (9093).
 
         `persistent` (default: both ports given) keeps the data in `<cache>/kafka/data-<port>`
         and `<cache>/mongodb/data-<port>`; otherwise a fresh `<cache>/tmp/<id>/` is used and
@@ -89,18 +90,20 @@ class LocalStack:
         cache = cache or default_cache_dir()
         if persistent is None:
             persistent = kafka_port is not None and mongo_port is not None
-        kafka_port = kafka_port or free_port()
-        mongo_port = mongo_port or free_port()
+        spare = free_ports(3)
+        kafka_port = kafka_port or spare[0]
+        mongo_port = mongo_port or spare[1]
         scratch = None if persistent else cache / "tmp" / uuid.uuid4().hex[:10]
         if scratch is None:
             pids = PidFile(cache / PERSISTENT_PIDS)
-            controller_port = KAFKA_CONTROLLER_PORT if kafka_port == KAFKA_PORT else None
-            kafka = KafkaServer(cache, kafka_port, controller_port, version=kafka_version)
+            # Fixed, like the data dir: 9093 next to 9092.
+            controller = kafka_port + 1
+            kafka = KafkaServer(cache, kafka_port, controller, version=kafka_version)
             mongo = MongoServer(cache, mongo_port)
         else:
             pids = PidFile(scratch / "pids.json")
             kafka = KafkaServer(
-                cache, kafka_port, data_dir=scratch / "kafka", version=kafka_version
+                cache, kafka_port, spare[2], data_dir=scratch / "kafka", version=kafka_version
             )
             mongo = MongoServer(cache, mongo_port, data_dir=scratch / "mongodb")
         kafka.process.pid_file = pids
@@ -114,6 +117,12 @@ class LocalStack:
         leftovers = reap_leftovers(self.cache, persistent=self.scratch is None)
         if leftovers:
             print(f"stopped leftovers of an earlier run: {', '.join(leftovers)}", flush=True)
+        ports = (self.kafka.port, self.kafka.controller_port, self.mongo.port)
+        busy = [port for port in ports if port_in_use(port)]
+        if busy:
+            raise RuntimeError(
+                f"ports already in use: {busy}. Is another stack (`make up`, `infra`) running?"
+            )
         try:
             asyncio.run(self._start_both())
         except BaseException:
@@ -144,7 +153,7 @@ class LocalStack:
         self.extra.clear()
         self.kafka.stop()
         self.mongo.stop()
-        self.pids.path.unlink(missing_ok=True)
+        self.pids.remove_if_empty()
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
 

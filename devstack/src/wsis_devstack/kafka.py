@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -20,11 +21,21 @@ from aiokafka.admin import AIOKafkaAdminClient
 from wsis_devstack.paths import REPO_ROOT
 from wsis_devstack.processes import ManagedProcess, free_port, port_in_use, tail_of
 
-# The newest release aiokafka 0.14 passes tests/integration/test_broker_contract.py on
-# (README, "Kafka version"); the same version runs in docker-compose.yml and k8s/.
-# WSIS_KAFKA_VERSION overrides it only to try another release against the contract test.
-KAFKA_VERSION = os.environ.get("WSIS_KAFKA_VERSION", "4.4.0")
 POM = REPO_ROOT / "devstack" / "kafka" / "pom.xml"
+
+
+def pinned_version(pom: Path = POM) -> str:
+    """`kafka.version` of the pom: the newest release aiokafka 0.14 passes
+    tests/integration/test_broker_contract.py on (README, "Kafka version")."""
+    match = re.search(r"<kafka\.version>\s*([^<\s]+)\s*</kafka\.version>", pom.read_text())
+    if match is None:
+        raise RuntimeError(f"no <kafka.version> in {pom}")
+    return match.group(1)
+
+
+# WSIS_KAFKA_VERSION overrides the pinned release only to try another one against the contract
+# test.
+KAFKA_VERSION = os.environ.get("WSIS_KAFKA_VERSION") or pinned_version()
 JVM_OPTIONS = (
     "-Xms256m",
     "-Xmx512m",

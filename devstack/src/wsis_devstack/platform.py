@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from wsis_devstack.demo import DemoTokens, load_demo_data
+from wsis_devstack.infrastructure import PERSISTENT_PIDS, reap_leftovers
 from wsis_devstack.kafka import KafkaServer
 from wsis_devstack.mongodb import MongoServer
 from wsis_devstack.processes import ManagedProcess, PidFile, port_in_use
@@ -74,8 +75,8 @@ def _stop_on_exit(started: list[ManagedProcess]) -> Iterator[None]:
 
 def run_platform(cache: Path, *, demo: bool = True) -> None:
     started_at = time.monotonic()
-    pids = PidFile(cache / "run" / "up.pids")
-    leftovers = pids.reap()
+    pids = PidFile(cache / PERSISTENT_PIDS)
+    leftovers = reap_leftovers(cache, persistent=True)  # only a crashed run's (owner gone)
     if leftovers:
         print(f"stopped leftovers of a previous run: {', '.join(leftovers)}")
     busy = [

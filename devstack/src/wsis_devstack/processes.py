@@ -28,6 +28,18 @@ def free_port() -> int:
         return port
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (each socket is held until all are found)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -145,28 +157,35 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
 
 
-def _cmdline(pid: int) -> str | None:
+def _start_time(pid: int) -> str | None:
+    """When the process started (clock ticks since boot): with the pid, it names one process."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
+    return stat.rsplit(")", 1)[1].split()[19]
 
 
 def _alive(pid: int) -> bool:
+    """Running (a zombie, dead but not yet reaped, is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
 
 
 class PidFile:
     """Records the process groups a stack started, and the pid of the process that started them.
 
-    `reap()` stops those still alive. A pid is only signalled while its command line is still
-    the one recorded, so a pid reused by an unrelated process is left alone.
+    `reap()` stops those still alive. A pid is only signalled while its start time is the one
+    recorded, so a pid reused by an unrelated process is left alone.
     """
 
     def __init__(self, path: Path) -> None:
@@ -189,8 +208,11 @@ class PidFile:
                 if isinstance(entry, int) and name != "owner":
                     found[str(name)] = (entry, None)
                 elif isinstance(entry, dict) and isinstance(entry.get("pid"), int):
-                    cmd = entry.get("cmd")
-                    found[str(name)] = (entry["pid"], cmd if isinstance(cmd, str) else None)
+                    started = entry.get("started")
+                    found[str(name)] = (
+                        entry["pid"],
+                        started if isinstance(started, str) else None,
+                    )
         return found
 
     def _write(self, processes: dict[str, object]) -> None:
@@ -206,7 +228,7 @@ class PidFile:
     def record(self, name: str, pid: int) -> None:
         with self._lock:
             processes = self._recorded()
-            processes[name] = {"pid": pid, "cmd": _cmdline(pid)}
+            processes[name] = {"pid": pid, "started": _start_time(pid)}
             self._write(processes)
 
     def forget(self, name: str) -> None:
@@ -215,6 +237,12 @@ class PidFile:
             if processes.pop(name, None) is not None:
                 self._write(processes)
 
+    def remove_if_empty(self) -> None:
+        """Delete the file once it records no process (never another run's live processes)."""
+        with self._lock:
+            if self.path.exists() and not self._processes():
+                self.path.unlink(missing_ok=True)
+
     def owner_alive(self) -> bool:
         owner = self._read().get("owner")
         return isinstance(owner, int) and _alive(owner)
@@ -222,8 +250,8 @@ class PidFile:
     def reap(self) -> list[str]:
         """Stop every recorded process still alive (SIGTERM, then SIGKILL); remove the file."""
         stopped = []
-        for name, (pid, cmd) in self._processes().items():
-            if not _alive(pid) or (cmd is not None and _cmdline(pid) != cmd):
+        for name, (pid, started) in self._processes().items():
+            if not _alive(pid) or (started is not None and _start_time(pid) != started):
                 continue
             _signal_group(pid, signal.SIGTERM)
             deadline = time.monotonic() + 15

@@ -56,10 +56,13 @@ class MongoUnitOfWorkRunner(Generic[U]):
         return await resources.transaction(in_session)
 
 
-def runner_dependency(unit_of_work: type[U]) -> Callable[[Request], MongoUnitOfWorkRunner[U]]:
-    """A FastAPI dependency giving a request the runner of `unit_of_work` on the app's resources."""
+def runner_dependency(
+    unit_of_work: type[U],
+) -> Callable[[Request], Awaitable[MongoUnitOfWorkRunner[U]]]:
+    """A FastAPI dependency giving a request the runner of `unit_of_work` on the app's resources
+    (async, so FastAPI does not hop to a worker thread for it)."""
 
-    def dependency(request: Request) -> MongoUnitOfWorkRunner[U]:
+    async def dependency(request: Request) -> MongoUnitOfWorkRunner[U]:
         return MongoUnitOfWorkRunner(request.app.state.resources, unit_of_work)
 
     return dependency

@@ -15,7 +15,6 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -272,6 +271,9 @@ def build_app(
             yield {"resources": resources}
 
     app = WsisFastAPI(
+        # FastAPI's native OpenTelemetry: HTTP spans only when traces are exported somewhere;
+        # metrics are Prometheus' job here (/metrics).
+        telemetry={"tracing": bool(settings.otlp_endpoint), "metrics": False, "logs": False},
         title=title,
         description=description,
         version="0.1.0",
@@ -283,5 +285,4 @@ def build_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(CorrelationAndMetricsMiddleware, service=settings.service_name)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app

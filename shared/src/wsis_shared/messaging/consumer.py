@@ -167,13 +167,19 @@ class ConsumerRunner:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
                 for partition, records in batches.items():
+                    done = None
                     for record in records:
                         if stop.is_set():
-                            return  # the uncommitted rest is redelivered to whoever comes next
+                            break  # the uncommitted rest is redelivered to whoever comes next
                         await self.process(record)
-                        await self._commit(consumer, partition, record.offset + 1)
-                    if records:
-                        self._report_lag(consumer, partition, records[-1].offset + 1)
+                        done = record.offset + 1
+                    if done is not None:
+                        # One commit per partition batch: a crash before it redelivers at most
+                        # the batch, which the inbox turns into no-ops.
+                        await self._commit(consumer, partition, done)
+                        self._report_lag(consumer, partition, done)
+                    if stop.is_set():
+                        return
         finally:
             self._consumer = None
             await consumer.stop()

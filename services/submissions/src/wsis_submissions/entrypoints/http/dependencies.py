@@ -14,15 +14,15 @@ from wsis_submissions.service_layer.unit_of_work import Runner
 from wsis_submissions.settings import SubmissionsSettings
 
 
-def clock() -> Clock:
+async def clock() -> Clock:
     return system_clock
 
 
-def file_store(request: Request) -> GridFSFileStore:
+async def file_store(request: Request) -> GridFSFileStore:
     return GridFSFileStore(request.app.state.resources.db)
 
 
-def attachment_links(request: Request) -> AttachmentLinks:
+async def attachment_links(request: Request) -> AttachmentLinks:
     settings: SubmissionsSettings = request.app.state.resources.settings
     return AttachmentLinks(settings.attachment_link_secret.get_secret_value())
 

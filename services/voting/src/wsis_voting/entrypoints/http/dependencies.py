@@ -12,7 +12,7 @@ from wsis_voting.service_layer.unit_of_work import Runner
 from wsis_voting.settings import VotingSettings
 
 
-def voting_settings(request: Request) -> VotingSettings:
+async def voting_settings(request: Request) -> VotingSettings:
     settings: VotingSettings = request.app.state.resources.settings
     return settings
 
