@@ -173,7 +173,7 @@ class MongoEntryRepository:
                 "similarity.description": 1,
             },
             session=self._session,
-        ).limit(50)
+        ).limit(200)
         return [
             SimilarEntry(
                 entry_id=document["_id"],

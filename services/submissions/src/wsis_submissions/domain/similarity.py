@@ -19,10 +19,15 @@ from datasketch import MinHash
 
 TITLE_PERMUTATIONS: Final = 64
 DESCRIPTION_PERMUTATIONS: Final = 128
-ROWS_PER_BAND: Final = 4
+# Rows per band: titles are short and alike in shape ("Digital … for …"), so their bands are
+# longer (fewer chance candidates); descriptions use short bands to catch rewordings.
+TITLE_ROWS_PER_BAND: Final = 8
+DESCRIPTION_ROWS_PER_BAND: Final = 4
 TITLE_THRESHOLD: Final = 0.85
 DESCRIPTION_THRESHOLD: Final = 0.7
-_SEED: Final = 20_05  # fixed: signatures stored yesterday must compare with today's
+# Fixed seed and scheme: signatures stored yesterday must compare with today's.
+_SEED: Final = 20_05
+_SCHEME: Final = "affine32"
 
 _NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
 
@@ -33,17 +38,29 @@ def normalise(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+# Drawing the permutations is most of a MinHash's cost: draw them once per size.
+_PERMUTATIONS: Final = {
+    size: MinHash(num_perm=size, seed=_SEED, scheme=_SCHEME).permutations
+    for size in (TITLE_PERMUTATIONS, DESCRIPTION_PERMUTATIONS)
+}
+
+
 def _signature(shingles: set[str], permutations: int) -> np.ndarray:
-    minhash = MinHash(num_perm=permutations, seed=_SEED)
+    minhash = MinHash(
+        num_perm=permutations,
+        seed=_SEED,
+        scheme=_SCHEME,
+        permutations=_PERMUTATIONS[permutations],
+    )
     minhash.update_batch([s.encode() for s in shingles] or [b""])
     values: np.ndarray = minhash.hashvalues.astype(np.uint64)
     return values
 
 
-def _bands(prefix: str, signature: np.ndarray) -> list[str]:
+def _bands(prefix: str, signature: np.ndarray, rows: int) -> list[str]:
     keys = []
-    for band, start in enumerate(range(0, len(signature), ROWS_PER_BAND)):
-        chunk = signature[start : start + ROWS_PER_BAND].tobytes()
+    for band, start in enumerate(range(0, len(signature), rows)):
+        chunk = signature[start : start + rows].tobytes()
         keys.append(f"{prefix}{band}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
     return keys
 
@@ -65,7 +82,9 @@ class Fingerprint:
         )
 
     def band_keys(self) -> list[str]:
-        return _bands("t", _array(self.title)) + _bands("d", _array(self.description))
+        return _bands("t", _array(self.title), TITLE_ROWS_PER_BAND) + _bands(
+            "d", _array(self.description), DESCRIPTION_ROWS_PER_BAND
+        )
 
     def similarity(self, other: Fingerprint) -> tuple[float, float]:
         """Estimated Jaccard similarity of (titles, descriptions)."""
