@@ -198,3 +198,50 @@ async def test_each_event_applied_once_poison_dead_lettered_and_replayed(
 
     applied = {d["_id"]: d["times"] async for d in db["applied"].find()}
     assert applied == {str(withdrawn.event_id): 1, str(failing.event_id): 1}
+
+
+async def test_a_clean_batch_is_applied_once_per_event_and_redelivery_changes_nothing(
+    mongo_client: AsyncMongoClient[Document],
+    db: Database,
+    kafka_bootstrap: str,
+    topics: str,
+    producer: AIOKafkaProducer,
+) -> None:
+    await ensure_indexes(db, {**INBOX_INDEXES, "applied": []})
+    handlers = make_handlers(f"tests-{uuid.uuid4().hex[:6]}", Switch())
+    topic = f"{topics}wsis.submissions.v1"
+    events = [
+        SubmissionWithdrawn(
+            aggregate_id=f"entry-{n}",
+            aggregate_version=2,
+            edition=2027,
+            payload=Withdrawal(entry_id=f"entry-{n}", category=Category.C4),
+        )
+        for n in range(120)
+    ]
+    for event in [*events, events[0], events[-1]]:  # two delivered twice, in the same batch
+        await producer.send_and_wait(topic, value=encode(event), key=b"one-partition")
+
+    def new_runner() -> ConsumerRunner:
+        return ConsumerRunner(
+            handlers,
+            client=mongo_client,
+            db=db,
+            outbox=Outbox(db, "/tests"),
+            bootstrap=kafka_bootstrap,
+            topic_prefix=topics,
+        )
+
+    async def all_applied() -> bool:
+        return await db["applied"].count_documents({}) == len(events)
+
+    runner = new_runner()
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await eventually(all_applied, what="every event of the batch")
+    finally:
+        stop.set()
+        await task
+    assert {d["times"] async for d in db["applied"].find()} == {1}
+    assert await db["inbox"].count_documents({}) == len(events)
