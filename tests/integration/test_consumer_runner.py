@@ -80,6 +80,25 @@ def amended() -> SubmissionAmended:
     )
 
 
+def runner_for(
+    handlers: Handlers,
+    client: AsyncMongoClient[Document],
+    db: Database,
+    bootstrap: str,
+    prefix: str,
+) -> ConsumerRunner:
+    return ConsumerRunner(
+        handlers,
+        client=client,
+        db=db,
+        outbox=Outbox(db, "/tests"),
+        bootstrap=bootstrap,
+        topic_prefix=prefix,
+        max_attempts=3,
+        retry_backoff_s=0.05,
+    )
+
+
 @pytest.fixture
 async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
@@ -130,16 +149,7 @@ async def test_each_event_applied_once_poison_dead_lettered_and_replayed(
         await producer.send_and_wait(topic, value=value, key=b"entry-1")
 
     def new_runner() -> ConsumerRunner:
-        return ConsumerRunner(
-            handlers,
-            client=mongo_client,
-            db=db,
-            outbox=Outbox(db, "/tests"),
-            bootstrap=kafka_bootstrap,
-            topic_prefix=topics,
-            max_attempts=3,
-            retry_backoff_s=0.05,
-        )
+        return runner_for(handlers, mongo_client, db, kafka_bootstrap, topics)
 
     async def three_dead_letters() -> bool:
         return len(await read_topic(kafka_bootstrap, f"{topic}.dlq")) >= 3
@@ -222,20 +232,10 @@ async def test_a_clean_batch_is_applied_once_per_event_and_redelivery_changes_no
     for event in [*events, events[0], events[-1]]:  # two delivered twice, in the same batch
         await producer.send_and_wait(topic, value=encode(event), key=b"one-partition")
 
-    def new_runner() -> ConsumerRunner:
-        return ConsumerRunner(
-            handlers,
-            client=mongo_client,
-            db=db,
-            outbox=Outbox(db, "/tests"),
-            bootstrap=kafka_bootstrap,
-            topic_prefix=topics,
-        )
-
     async def all_applied() -> bool:
         return await db["applied"].count_documents({}) == len(events)
 
-    runner = new_runner()
+    runner = runner_for(handlers, mongo_client, db, kafka_bootstrap, topics)
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     try:

@@ -9,12 +9,12 @@ nothing: state, history and published events of a failed `work` are thrown away.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from tests.unit.in_memory import EventRecorder, InMemoryRunner
 from wsis_shared.errors import AlreadyExists, Conflict, NotFound
 from wsis_shared.events import EventBase
 from wsis_shared.geography import region_of
@@ -25,7 +25,6 @@ from wsis_submissions.service_layer.unit_of_work import (
     EntryFilter,
     HistoryRecord,
     SimilarEntry,
-    UnitOfWork,
 )
 
 T = TypeVar("T")
@@ -184,31 +183,17 @@ class State:
     history: list[HistoryRecord] = field(default_factory=list)
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(EventRecorder):
     def __init__(self, state: State) -> None:
+        super().__init__()
         self.editions = InMemoryEditions(state.editions)
         self.entries = InMemoryEntries(state.entries, state.fingerprints, state.winners)
         self.history = InMemoryHistory(state.history)
-        self.published: list[tuple[EventBase, str | None]] = []
-
-    async def publish(self, event: EventBase, key: str | None = None) -> None:
-        self.published.append((event, key))
 
 
-@dataclass
-class FakeRunner:
-    """Runs each piece of work in its own unit of work and commits it only if it returns."""
-
-    state: State = field(default_factory=State)
-    published: list[tuple[EventBase, str | None]] = field(default_factory=list)
-
-    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        working = copy.deepcopy(self.state)
-        uow = FakeUnitOfWork(working)
-        result = await work(uow)
-        self.state = working
-        self.published.extend(uow.published)
-        return result
+class FakeRunner(InMemoryRunner[State, FakeUnitOfWork]):
+    def __init__(self, state: State | None = None) -> None:
+        super().__init__(state if state is not None else State(), FakeUnitOfWork)
 
     @property
     def editions(self) -> dict[int, Edition]:

@@ -6,15 +6,12 @@ per (edition, category, voter), else `AlreadyVoted`; a unit of work commits all 
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from wsis_shared.events import EventBase
+from tests.unit.in_memory import EventRecorder, InMemoryRunner
 from wsis_shared.vocabulary import Category
 from wsis_voting.domain.ballot import AlreadyVoted, Nominee, Vote, VotingEdition
-from wsis_voting.service_layer.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 
@@ -91,29 +88,15 @@ class State:
     tallies: dict[tuple[int, Category, str], int] = field(default_factory=dict)
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(EventRecorder):
     def __init__(self, state: State) -> None:
+        super().__init__()
         self.editions = InMemoryEditions(state.editions)
         self.nominees = InMemoryNominees(state.nominees)
         self.votes = InMemoryVotes(state.votes)
         self.tallies = InMemoryTallies(state.tallies)
-        self.published: list[tuple[EventBase, str | None]] = []
-
-    async def publish(self, event: EventBase, key: str | None = None) -> None:
-        self.published.append((event, key))
 
 
-@dataclass
-class FakeRunner:
-    """Runs each piece of work in its own unit of work and commits it only if it returns."""
-
-    state: State = field(default_factory=State)
-    published: list[tuple[EventBase, str | None]] = field(default_factory=list)
-
-    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        working = copy.deepcopy(self.state)
-        uow = FakeUnitOfWork(working)
-        result = await work(uow)
-        self.state = working
-        self.published.extend(uow.published)
-        return result
+class FakeRunner(InMemoryRunner[State, FakeUnitOfWork]):
+    def __init__(self, state: State | None = None) -> None:
+        super().__init__(state if state is not None else State(), FakeUnitOfWork)
