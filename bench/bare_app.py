@@ -1,5 +1,5 @@
 """The ceiling of the HTTP benchmarks: a FastAPI endpoint that validates a body and does nothing
-else, served by the same uvicorn the services use (`python -m bench.bare_app PORT`)."""
+else, served by the same uvicorn the services use (`python -m bench.bare_app PORT [PROCESSES]`)."""
 
 from __future__ import annotations
 
@@ -18,4 +18,11 @@ async def bare(body: dict[str, Any]) -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    processes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    uvicorn.run(
+        "bench.bare_app:app",
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        workers=processes,
+        log_level="warning",
+    )

@@ -30,6 +30,7 @@ from wsis_shared.vocabulary import Category, Role
 
 TOTAL = int(os.environ.get("BENCH_SUBMISSIONS", "10000"))
 CONCURRENCY = 32
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
 YEAR = 2040
 _WORDS = [f"w{n}" for n in range(5000)]
 
@@ -164,9 +165,11 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes) -> str:
             await asyncio.sleep(0.2)
     visible_after = time.perf_counter() - last_submitted
     return (
-        f"submissions: {TOTAL:,} through the API with {CONCURRENCY} clients: {figures.line()} "
+        f"submissions: {TOTAL:,} through the API ({API_PROCESSES} processes) with {CONCURRENCY} "
+        f"clients: {figures.line()} "
         f"(all in {TOTAL / figures.per_s:.1f} s)\n"
-        f"  bare FastAPI endpoint, same two requests each (ceiling): {ceiling.line()}\n"
+        f"  bare FastAPI endpoint, {API_PROCESSES} processes, same two requests each (ceiling): "
+        f"{ceiling.line()}\n"
         f"  ratio {figures.per_s / ceiling.per_s:.2f}; all {TOTAL:,} visible in stocktaking "
         f"{visible_after:.1f} s after the last was accepted"
     )
@@ -184,14 +187,26 @@ def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
         "WSIS_LOG_LEVEL": "WARNING",
     }
     processes = service_processes(env, workdir / "logs", ports)
+    # The submissions service as in production: its API in API_PROCESSES processes, its worker
+    # (outbox relay, scheduler) apart.
+    processes["submissions"].argv = [sys.executable, "-m", "wsis_submissions", "api"]
+    processes["submissions"].env = dict(processes["submissions"].env or {}) | {
+        "WSIS_SUBMISSIONS_API_PROCESSES": str(API_PROCESSES)
+    }
+    submissions_worker = ManagedProcess(
+        "submissions-worker",
+        [sys.executable, "-m", "wsis_submissions", "worker"],
+        log_path=workdir / "logs" / "submissions-worker.log",
+        env=env,
+    )
     bare_port = free_port()
     bare = ManagedProcess(
         "bare",
-        [sys.executable, "-m", "bench.bare_app", str(bare_port)],
+        [sys.executable, "-m", "bench.bare_app", str(bare_port), str(API_PROCESSES)],
         log_path=workdir / "logs" / "bare.log",
     )
     try:
-        for process in (*processes.values(), bare):
+        for process in (*processes.values(), submissions_worker, bare):
             process.start()
         wait_ready(processes, ports, timeout_s=90)
         deadline = time.monotonic() + 30
@@ -204,5 +219,5 @@ def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         return asyncio.run(run(urls, f"http://127.0.0.1:{bare_port}", private_key.read_bytes()))
     finally:
-        for process in (*processes.values(), bare):
+        for process in (*processes.values(), submissions_worker, bare):
             process.stop()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -159,6 +161,20 @@ def _install_stop_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
+_DEFINITION_ENV = "WSIS_SERVICE_DEFINITION"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of the service named by WSIS_SERVICE_DEFINITION (`module:SERVICE`), for uvicorn's
+    worker processes, which import the app rather than receive it."""
+    module_name, _, attribute = os.environ[_DEFINITION_ENV].partition(":")
+    definition: ServiceDefinition[Any] = getattr(importlib.import_module(module_name), attribute)
+    settings = definition.settings_type()
+    configure_logging(definition.name, settings.log_format, settings.log_level)
+    configure_tracing(definition.name, settings.otlp_endpoint)
+    return definition.create_app(settings)
+
+
 def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
     """`python -m wsis_<name> api|worker|all`."""
     import uvicorn
@@ -184,9 +200,23 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
 
     @cli.command()
     def api() -> None:
-        """Serve the HTTP API."""
+        """Serve the HTTP API (`WSIS_<NAME>_API_PROCESSES` processes on one port)."""
         settings = load()
-        asyncio.run(server(settings).serve())
+        if settings.api_processes <= 1:
+            asyncio.run(server(settings).serve())
+            return
+        # Several processes share the port; each builds its app from the environment.
+        os.environ[_DEFINITION_ENV] = f"{definition.create_app.__module__}:SERVICE"
+        uvicorn.run(
+            f"{__name__}:app_from_environment",
+            factory=True,
+            workers=settings.api_processes,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
 
     @cli.command()
     def worker() -> None:

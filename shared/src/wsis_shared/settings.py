@@ -59,6 +59,7 @@ class ServiceSettings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    api_processes: int = 1  # `api` serves from this many processes (uvicorn workers)
     worker_metrics_port: int | None = None  # `worker` alone serves /metrics here when set
     max_body_bytes: int = 1024 * 1024  # JSON bodies; upload routes set their own limit
     consumer_max_attempts: int = 4
