@@ -1,0 +1,35 @@
+"""`make up`'s demo data loads through the public APIs (and a second load changes nothing)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Platform
+from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
+from wsis_shared.auth import sign_dev_token
+from wsis_shared.vocabulary import Role
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_the_demo_data_loads_once(platform: Platform) -> None:
+    def token(subject: str, role: Role, org: str | None = None) -> str:
+        return sign_dev_token(
+            platform.private_key, subject=subject, roles=[role], organisation_id=org
+        )
+
+    tokens = DemoTokens(
+        admin=token("demo-admin", Role.ADMIN),
+        chair=token("demo-chair", Role.CHAIR),
+        voters=[token(f"demo-voter-{n}", Role.VOTER) for n in range(4)],
+        team=lambda org: token(f"demo-team-{org}", Role.SUBMITTER, org),
+    )
+    urls = {name: platform.url(name) for name in ("submissions", "review", "voting")}
+    summary = await load_demo_data(urls, tokens)
+    assert "8 entries submitted and nominated" in summary
+    assert "4 votes cast" in summary
+    assert "already loaded" in await load_demo_data(urls, tokens)
+    async with httpx.AsyncClient() as http:
+        ballot = (await http.get(f"{platform.url('voting')}/editions/{DEMO_YEAR}/ballot")).json()
+    assert sum(len(category["nominees"]) for category in ballot) == 8
