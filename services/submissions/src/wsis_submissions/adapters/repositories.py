@@ -155,25 +155,21 @@ class MongoEntryRepository:
     async def similar(
         self, edition: int, fingerprint: Fingerprint, exclude: str
     ) -> list[SimilarEntry]:
+        # Driven by the band index alone (a hint, so the planner never walks every submitted
+        # entry of the edition instead); shared bands are rare, the rest is filtered here.
         cursor = self._collection.find(
-            {
-                "_id": {"$ne": exclude},
-                "similarity.bands": {"$in": fingerprint.band_keys()},
-                "$or": [
-                    {"edition": edition, "status": "submitted"},
-                    {"won_edition": {"$exists": True}},
-                ],
-            },
+            {"_id": {"$ne": exclude}, "similarity.bands": {"$in": fingerprint.band_keys()}},
             {
                 "organisation_id": 1,
                 "edition": 1,
+                "status": 1,
                 "content.title": 1,
                 "won_edition": 1,
                 "similarity.title": 1,
                 "similarity.description": 1,
             },
             session=self._session,
-        ).limit(200)
+        ).hint("near_duplicate_bands")
         return [
             SimilarEntry(
                 entry_id=document["_id"],
@@ -187,6 +183,8 @@ class MongoEntryRepository:
                 ),
             )
             async for document in cursor
+            if document.get("won_edition") is not None
+            or (document["edition"] == edition and document["status"] == "submitted")
         ]
 
     async def mark_winner(self, entry_id: str, edition: int) -> None:
