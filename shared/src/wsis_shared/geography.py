@@ -345,3 +345,12 @@ def country(code: str) -> Country:
 def region_of(code: str) -> Region:
     """The ITU region of the country with ISO 3166-1 alpha-2 `code` (see `country`)."""
     return country(code).region
+
+
+def known_region(code: str | None) -> Region | None:
+    """The ITU region of `code`, or None for no code or a code not in the table (for derived,
+    display-only fields of data whose country was never checked)."""
+    if not code:
+        return None
+    found = COUNTRIES.get(code.strip().upper())
+    return found.region if found is not None else None

@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from bson.binary import UuidRepresentation
-from bson.codec_options import CodecOptions, TypeEncoder, TypeRegistry
+from bson.codec_options import TypeEncoder, TypeRegistry
 from pymongo import AsyncMongoClient, IndexModel, ReadPreference, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -34,14 +33,6 @@ class _DateAsMidnightUTC(TypeEncoder):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-CODEC_OPTIONS: CodecOptions[Document] = CodecOptions(
-    tz_aware=True,
-    tzinfo=UTC,
-    uuid_representation=UuidRepresentation.STANDARD,
-    type_registry=TypeRegistry([_DateAsMidnightUTC()]),
-)
-
-
 def create_client(uri: str, app_name: str) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(
         uri,
@@ -49,7 +40,7 @@ def create_client(uri: str, app_name: str) -> AsyncMongoClient[Document]:
         tz_aware=True,
         tzinfo=UTC,
         uuidRepresentation="standard",
-        type_registry=CODEC_OPTIONS.type_registry,
+        type_registry=TypeRegistry([_DateAsMidnightUTC()]),
         serverSelectionTimeoutMS=5000,
     )
 

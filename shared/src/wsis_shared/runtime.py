@@ -169,10 +169,15 @@ def app_from_environment() -> FastAPI:
     worker processes, which import the app rather than receive it."""
     module_name, _, attribute = os.environ[_DEFINITION_ENV].partition(":")
     definition: ServiceDefinition[Any] = getattr(importlib.import_module(module_name), attribute)
-    settings = definition.settings_type()
+    return definition.create_app(_load_settings(definition))
+
+
+def _load_settings(definition: ServiceDefinition[Any]) -> ServiceSettings:
+    """The service's settings from the environment, with logging and tracing set up by them."""
+    settings: ServiceSettings = definition.settings_type()
     configure_logging(definition.name, settings.log_format, settings.log_level)
     configure_tracing(definition.name, settings.otlp_endpoint)
-    return definition.create_app(settings)
+    return settings
 
 
 def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
@@ -182,10 +187,7 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
     cli = typer.Typer(help=f"The WSIS {definition.name} service.", no_args_is_help=True)
 
     def load() -> ServiceSettings:
-        settings: ServiceSettings = definition.settings_type()
-        configure_logging(definition.name, settings.log_format, settings.log_level)
-        configure_tracing(definition.name, settings.otlp_endpoint)
-        return settings
+        return _load_settings(definition)
 
     def server(settings: ServiceSettings) -> uvicorn.Server:
         config = uvicorn.Config(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -254,15 +254,7 @@ class ConsumerRunner:
                 event_id = str(event.event_id)
                 if event_id in seen or event_id in applied:
                     continue
-                with (
-                    context.bound(event.correlation_id, causation=event.event_id),
-                    continued_span(
-                        f"consume {getattr(event, 'event_type', '?')}",
-                        from_kafka(record.headers),
-                        SpanKind.CONSUMER,
-                        **{"messaging.destination.name": record.topic},
-                    ),
-                ):
+                with self._event_scope(record, event):
                     await handler(event, tx)
                 applied.add(event_id)
             if applied:
@@ -288,10 +280,26 @@ class ConsumerRunner:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_infra_backoff_s)
 
+    @contextlib.contextmanager
+    def _event_scope(
+        self, record: ConsumerRecord[bytes, bytes], event: EventBase
+    ) -> Iterator[None]:
+        """The event's correlation id for the logs and events it causes, and its consumer span
+        in the trace the producer started."""
+        with (
+            context.bound(event.correlation_id, causation=event.event_id),
+            continued_span(
+                f"consume {getattr(event, 'event_type', '?')}",
+                from_kafka(record.headers),
+                SpanKind.CONSUMER,
+                **{"messaging.destination.name": record.topic, "wsis.consumer": self.group_id},
+            ),
+        ):
+            yield
+
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Handle one message fully: applied once, or dead-lettered, or retried until healthy."""
         topic = record.topic.removeprefix(self._prefix)
-        headers = from_kafka(record.headers)
         try:
             event = decode(topic, record.value)
         except UndecodableEvent as exc:
@@ -303,15 +311,7 @@ class ConsumerRunner:
         if handler is None:
             CONSUMED.labels(self._handlers.consumer, topic, "ignored").inc()
             return
-        with (
-            context.bound(event.correlation_id, causation=event.event_id),
-            continued_span(
-                f"consume {event.event_type}",
-                headers,
-                SpanKind.CONSUMER,
-                **{"messaging.destination.name": record.topic, "wsis.consumer": self.group_id},
-            ),
-        ):
+        with self._event_scope(record, event):
             try:
                 applied = await self._apply_with_retries(event, handler)
             except HandlerFailed as exc:

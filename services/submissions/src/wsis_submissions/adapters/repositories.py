@@ -10,7 +10,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from wsis_shared.errors import AlreadyExists, Conflict, NotFound
-from wsis_shared.geography import UnknownCountry, region_of
+from wsis_shared.geography import known_region
 from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
 from wsis_shared.uow import MongoUnitOfWork
@@ -48,10 +48,7 @@ def _edition_document(edition: Edition) -> dict[str, Any]:
 def _entry_fields(entry: Entry) -> dict[str, Any]:
     document = entry.model_dump(mode="python")
     document.pop("entry_id")
-    try:
-        document["region"] = region_of(entry.content.country) if entry.content.country else None
-    except UnknownCountry:
-        document["region"] = None
+    document["region"] = known_region(entry.content.country)
     return document
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from wsis_shared.geography import UnknownCountry, region_of
+from wsis_shared.geography import known_region
 from wsis_submissions.domain.entries import Entry
 from wsis_submissions.service_layer.unit_of_work import EntryFilter, Runner, UnitOfWork
 
@@ -39,13 +39,6 @@ async def page(
     return entries, entries[-1].entry_id if more and entries else None
 
 
-def _region(country: str | None) -> str:
-    try:
-        return region_of(country) if country else ""
-    except UnknownCountry:
-        return ""
-
-
 def csv_row(entry: Entry) -> list[str]:
     c = entry.content
     return [
@@ -56,7 +49,7 @@ def csv_row(entry: Entry) -> list[str]:
         entry.organisation_id,
         c.organisation_name or "",
         c.country or "",
-        _region(c.country),
+        known_region(c.country) or "",
         c.stakeholder_type or "",
         " ".join(str(s) for s in c.sdgs),
         c.project_status or "",
