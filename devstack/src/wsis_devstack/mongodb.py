@@ -4,6 +4,7 @@ replica set, so transactions and change streams work exactly as in production.""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,7 @@ class MongoServer:
                 "--dbpath",
                 str(self.data_dir),
                 "--wiredTigerCacheSizeGB",
-                "0.25",
+                os.environ.get("WSIS_DEVSTACK_MONGO_CACHE_GB", "1"),
                 "--quiet",
                 "--logpath",
                 str(self.log_path),
