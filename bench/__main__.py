@@ -1,5 +1,6 @@
 """`make bench`: every benchmark on a throw-away broker and mongod (or on the ones named by
-WSIS_KAFKA_BOOTSTRAP and WSIS_MONGO_URI); each prints its figure beside its ceiling."""
+WSIS_KAFKA_BOOTSTRAP and WSIS_MONGO_URI); each prints its figure beside its ceiling. The
+reviewer assignment needs neither and runs first."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import outbox_relay, submissions
+from bench import assignment, outbox_relay, submissions
 from wsis_devstack.infrastructure import ephemeral_infrastructure
 from wsis_devstack.paths import cache_dir
 from wsis_shared.logging import configure_logging
@@ -30,6 +31,8 @@ def report(bootstrap: str, mongo_uri: str) -> None:
 
 def main() -> None:
     configure_logging("bench", "console", "WARNING")
+    if "--only-outbox" not in sys.argv:
+        print(assignment.main(), flush=True)
     bootstrap, mongo_uri = os.environ.get("WSIS_KAFKA_BOOTSTRAP"), os.environ.get("WSIS_MONGO_URI")
     if bootstrap and mongo_uri:
         report(bootstrap, mongo_uri)

@@ -23,6 +23,8 @@ from wsis_shared.events import (
     EditionPayload,
     EditionPhaseChanged,
     EditionSchedule,
+    EligibilityDecided,
+    EligibilityDecision,
     EntryPublic,
     EventBase,
     Finalist,
@@ -32,6 +34,10 @@ from wsis_shared.events import (
     PhaseChange,
     PublishedReport,
     ReportPublished,
+    ReviewAssigned,
+    ReviewAssignment,
+    ReviewUnassigned,
+    ReviewUnassignment,
     SubmissionAmended,
     SubmissionSubmitted,
     SubmissionWithdrawn,
@@ -47,6 +53,7 @@ from wsis_shared.events import (
     upcast,
     upcaster,
 )
+from wsis_shared.events.registry import TopicSpec
 from wsis_shared.messaging.headers import cloudevent_headers
 from wsis_shared.vocabulary import ActionLine, Category, Phase, Region, StakeholderType
 
@@ -174,6 +181,37 @@ def _winner_selected() -> WinnerSelected:
     )
 
 
+def _eligibility_decided() -> EligibilityDecided:
+    return EligibilityDecided(
+        **_envelope("entry-1"),
+        payload=EligibilityDecision(
+            entry_id="entry-1",
+            category=Category.C4,
+            eligible=False,
+            reason="project_not_completed",
+            note="a pilot, not yet completed",
+        ),
+    )
+
+
+def _review_assigned() -> ReviewAssigned:
+    return ReviewAssigned(
+        **_envelope("entry-1:reviewer-1"),
+        payload=ReviewAssignment(
+            entry_id="entry-1", category=Category.C4, reviewer_id="reviewer-1", by="solver"
+        ),
+    )
+
+
+def _review_unassigned() -> ReviewUnassigned:
+    return ReviewUnassigned(
+        **_envelope("entry-1:reviewer-1"),
+        payload=ReviewUnassignment(
+            entry_id="entry-1", category=Category.C4, reviewer_id="reviewer-1", reason="declined"
+        ),
+    )
+
+
 def _vote_cast() -> VoteCast:
     return VoteCast(
         **_envelope("receipt-1"),
@@ -215,6 +253,9 @@ FACTORIES: dict[type[EventBase], Callable[[], EventBase]] = {
     SubmissionSubmitted: _submission_submitted,
     SubmissionAmended: _submission_amended,
     SubmissionWithdrawn: _submission_withdrawn,
+    EligibilityDecided: _eligibility_decided,
+    ReviewAssigned: _review_assigned,
+    ReviewUnassigned: _review_unassigned,
     NominationDecided: _nomination_decided,
     WinnerSelected: _winner_selected,
     VoteCast: _vote_cast,
@@ -231,6 +272,17 @@ def _ids(value: object) -> str:
 
 def test_every_event_of_every_topic_has_a_factory() -> None:
     assert {event for _, event in EVENT_CLASSES} == set(FACTORIES)
+
+
+@pytest.mark.parametrize("spec", TOPICS.values(), ids=lambda spec: spec.name)
+def test_a_topics_event_list_matches_its_decoding_union(spec: TopicSpec) -> None:
+    """An event in the union but not in the list cannot be published; the reverse cannot be
+    read back."""
+    schema = spec.adapter.json_schema()
+    decodable = set(schema["discriminator"]["mapping"]) if "discriminator" in schema else None
+    if decodable is None:  # a union of one: no discriminator
+        decodable = {schema["properties"]["event_type"]["const"]}
+    assert decodable == {event_type_of(event) for event in spec.events}
 
 
 def test_each_event_type_is_carried_by_one_topic() -> None:

@@ -24,6 +24,7 @@ async def test_the_demo_data_loads_once(platform: Platform) -> None:
         chair=token("demo-chair", Role.CHAIR),
         voters=[token(f"demo-voter-{n}", Role.VOTER) for n in range(4)],
         team=lambda org: token(f"demo-team-{org}", Role.SUBMITTER, org),
+        reviewer=lambda subject: token(subject, Role.REVIEWER),
     )
     urls = {name: platform.url(name) for name in ("submissions", "review", "voting")}
     summary = await load_demo_data(urls, tokens)

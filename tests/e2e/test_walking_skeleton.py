@@ -96,7 +96,8 @@ async def test_a_nomination_walks_through_all_four_services(platform: Platform) 
         assert r.status_code == 409
         assert r.headers["content-type"] == "application/problem+json"
 
-        # Review receives it (submission.submitted); the chair nominates it in the review phase.
+        # Review receives it (submission.submitted); in the review phase the chair marks it
+        # eligible, then nominates it.
         async def review_has_entry() -> bool:
             r = await http.get(f"{review}/editions/{YEAR}/candidates", headers=chair)
             return any(c["entry"]["entry_id"] == entry_id for c in r.json())
@@ -108,6 +109,16 @@ async def test_a_nomination_walks_through_all_four_services(platform: Platform) 
         assert r.status_code == 409, "nominating before the review phase must be refused"
         assert r.json()["code"] == "phase-closed"
         await set_phase("review")
+
+        async def eligible() -> bool:
+            r = await http.post(
+                f"{review}/candidates/{entry_id}/eligibility",
+                json={"eligible": True},
+                headers=chair,
+            )
+            return r.status_code == 200
+
+        await eventually(eligible, what="the entry to be marked eligible in the review phase")
 
         async def nominated() -> bool:
             r = await http.post(

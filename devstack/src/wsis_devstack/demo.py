@@ -1,7 +1,8 @@
 """Demo data for `make up`, loaded through the public HTTP APIs only (as a real client would).
 
-Creates edition 2027, eight entries from eight organisations in four categories, nominates them
-and opens voting with a few votes cast, so every page of the platform has something to show.
+Creates edition 2027, eight entries from eight organisations in four categories, an expert
+group of four reviewers who score them all, nominates them and opens voting with a few votes
+cast, so every page of the platform has something to show.
 Loading twice is harmless: an existing edition means the demo is already there.
 """
 
@@ -89,6 +90,16 @@ class DemoTokens:
     chair: str
     voters: list[str]
     team: Callable[[str], str]
+    reviewer: Callable[[str], str]
+
+
+DEMO_REVIEWERS = [
+    ("demo-reviewer-1", "Amina Diallo", "University of Dakar", "SN", ["fr", "en"]),
+    ("demo-reviewer-2", "Li Wei", "Tsinghua University", "CN", ["zh", "en"]),
+    ("demo-reviewer-3", "Olga Petrova", "Moscow ICT Centre", "RU", ["ru", "en"]),
+    ("demo-reviewer-4", "Carlos Ruiz", "CEPAL", "CL", ["es", "en"]),
+]
+_CRITERIA = ("impact", "innovation", "sustainability", "replicability", "alignment")
 
 
 def _schedule() -> dict[str, str]:
@@ -168,15 +179,59 @@ async def load_demo_data(urls: Mapping[str, str], tokens: DemoTokens) -> str:
             (await http.post(f"{s}/entries/{entry_id}/submit", headers=team)).raise_for_status()
             entry_ids.append((entry_id, category))
 
+        chair = auth(tokens.chair)
+        for reviewer_id, name, organisation, country, languages in DEMO_REVIEWERS:
+            added = await http.post(
+                f"{r}/reviewers",
+                json={
+                    "reviewer_id": reviewer_id,
+                    "name": name,
+                    "email": f"{reviewer_id}@example.org",
+                    "organisation": organisation,
+                    "country": country,
+                    "languages": languages,
+                    "categories": sorted({category for _, category in entry_ids}),
+                    "max_load": 20,
+                },
+                headers=chair,
+            )
+            if added.status_code != 409:  # already there from an earlier demo
+                added.raise_for_status()
+
         await phase("review")
         for entry_id, _ in entry_ids:
-            nominate = partial(
+            eligible = partial(
                 http.post,
-                f"{r}/candidates/{entry_id}/nomination",
-                json={"nominated": True},
-                headers=auth(tokens.chair),
+                f"{r}/candidates/{entry_id}/eligibility",
+                json={"eligible": True},
+                headers=chair,
             )
-            await _until_ok(nominate, f"nominating {entry_id}")
+            await _until_ok(eligible, f"marking {entry_id} eligible")
+        (
+            await http.post(f"{r}/editions/{DEMO_YEAR}/assignments/run", headers=chair)
+        ).raise_for_status()
+        for number, (reviewer_id, *_) in enumerate(DEMO_REVIEWERS):
+            reviewer = auth(tokens.reviewer(reviewer_id))
+            mine = await http.get(
+                f"{r}/me/assignments", params={"year": DEMO_YEAR}, headers=reviewer
+            )
+            mine.raise_for_status()
+            for position, assignment in enumerate(mine.json()):
+                entry_id = assignment["entry"]["entry_id"]
+                marks = {
+                    key: {"score": 4 + (number + position + offset) % 6, "comment": "Seen."}
+                    for offset, key in enumerate(_CRITERIA)
+                }
+                review = {"scores": marks, "recommendation": "nominate"}
+                url = f"{r}/me/assignments/{entry_id}/review"
+                (await http.patch(url, json=review, headers=reviewer)).raise_for_status()
+                (await http.post(f"{url}/submit", headers=reviewer)).raise_for_status()
+        nominated = await http.post(
+            f"{r}/editions/{DEMO_YEAR}/nominations",
+            json={"top_per_category": 10, "reason": "demo: every eligible entry"},
+            headers=chair,
+        )
+        nominated.raise_for_status()
 
         await phase("voting")
         votes = 0

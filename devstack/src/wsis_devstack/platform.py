@@ -133,6 +133,7 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
                 chair=token("demo-chair", Role.CHAIR),
                 voters=[token(f"demo-voter-{n}", Role.VOTER) for n in range(12)],
                 team=lambda org: token(f"demo-team-{org}", Role.SUBMITTER, org),
+                reviewer=lambda subject: token(subject, Role.REVIEWER),
             )
             urls = {name: f"http://127.0.0.1:{port}" for name, port in SERVICES.items()}
             summary = asyncio.run(load_demo_data(urls, tokens))

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.review.fakes import FakeRunner
-from wsis_review.domain.candidates import Candidate, EditionPhase
+from tests.unit.review.fakes import FakeRunner, ReviewState
+from wsis_review.domain.candidates import Candidate
+from wsis_review.domain.editions import EditionReview
 from wsis_review.service_layer.candidates import (
+    decide_eligibility,
     decide_nomination,
     list_candidates,
     receive_entry,
@@ -50,14 +52,14 @@ def _entry(entry_id: str = "entry-1", title: str = "Telemedicine for rural clini
     )
 
 
-def _candidate(status: str = "received") -> Candidate:
+def _candidate(status: str = "eligible") -> Candidate:
     return Candidate.model_validate(
         {"entry": _entry(), "edition": YEAR, "status": status, "received_at": RECEIVED}
     )
 
 
-def _review(phase: Phase = Phase.REVIEW) -> EditionPhase:
-    return EditionPhase(year=YEAR, phase=phase)
+def _review(phase: Phase = Phase.REVIEW) -> EditionReview:
+    return EditionReview(year=YEAR, phase=phase)
 
 
 # --- the domain ----------------------------------------------------------------------------------
@@ -74,7 +76,7 @@ def test_deciding_outside_the_review_phase_is_refused(phase: Phase) -> None:
     assert refused.value.extensions["current_phase"] == phase
     assert refused.value.extensions["required_phase"] == Phase.REVIEW
     assert f"in the {phase} phase" in refused.value.detail
-    assert candidate.status == "received"
+    assert candidate.status == "eligible"
     assert candidate.version == 1
 
 
@@ -165,16 +167,24 @@ async def _receive(runner: FakeRunner, entry: EntryPublic) -> None:
     await runner.run(work)
 
 
+async def _eligible(runner: FakeRunner, entry_id: str = "entry-1") -> None:
+    await decide_eligibility(
+        runner, entry_id=entry_id, eligible=True, reason=None, note=None, by=CHAIR, now=NOW
+    )
+    runner.published.clear()
+
+
 async def test_decide_nomination_saves_and_publishes() -> None:
-    runner = FakeRunner(editions={YEAR: _review()})
+    runner = FakeRunner(ReviewState(editions={YEAR: _review()}))
     await _receive(runner, _entry())
+    await _eligible(runner)
 
     candidate = await decide_nomination(
         runner, entry_id="entry-1", nominated=True, reason=None, chair=CHAIR, now=NOW
     )
 
     assert candidate.status == "nominated"
-    assert runner.candidates["entry-1"].status == "nominated"
+    assert runner.state.candidates["entry-1"].status == "nominated"
     [(event, key)] = runner.published
     assert isinstance(event, NominationDecided)
     assert event.payload.nominee.entry_id == "entry-1"
@@ -191,13 +201,13 @@ async def test_decide_nomination_before_the_review_publishes_nothing() -> None:
         )
 
     assert runner.published == []
-    assert runner.candidates["entry-1"].status == "received"
+    assert runner.state.candidates["entry-1"].status == "received"
 
 
 async def test_decide_nomination_of_an_unknown_entry_is_not_found() -> None:
     with pytest.raises(NotFound):
         await decide_nomination(
-            FakeRunner(editions={YEAR: _review()}),
+            FakeRunner(ReviewState(editions={YEAR: _review()})),
             entry_id="nope",
             nominated=True,
             reason=None,
@@ -207,19 +217,20 @@ async def test_decide_nomination_of_an_unknown_entry_is_not_found() -> None:
 
 
 async def test_an_amendment_keeps_the_decision_and_a_withdrawal_blocks_the_next() -> None:
-    runner = FakeRunner(editions={YEAR: _review()})
+    runner = FakeRunner(ReviewState(editions={YEAR: _review()}))
     await _receive(runner, _entry())
+    await _eligible(runner)
     await decide_nomination(
         runner, entry_id="entry-1", nominated=True, reason=None, chair=CHAIR, now=NOW
     )
 
     await _receive(runner, _entry(title="Telemedicine for rural clinics, phase 2"))
-    assert runner.candidates["entry-1"].status == "nominated"
-    assert runner.candidates["entry-1"].entry.title.endswith("phase 2")
+    assert runner.state.candidates["entry-1"].status == "nominated"
+    assert runner.state.candidates["entry-1"].entry.title.endswith("phase 2")
 
     async def withdraw(uow: UnitOfWork) -> None:
         await withdraw_entry(
-            uow, Withdrawal(entry_id="entry-1", category=Category.C7_E_HEALTH, reason=None)
+            uow, Withdrawal(entry_id="entry-1", category=Category.C7_E_HEALTH, reason=None), NOW
         )
 
     await runner.run(withdraw)
@@ -235,9 +246,10 @@ async def test_record_phase_opens_the_review() -> None:
     await _receive(runner, _entry())
 
     async def review_starts(uow: UnitOfWork) -> None:
-        await record_phase(uow, YEAR, Phase.REVIEW)
+        await record_phase(uow, YEAR, Phase.REVIEW, None)
 
     await runner.run(review_starts)
+    await _eligible(runner)
     await decide_nomination(
         runner, entry_id="entry-1", nominated=True, reason=None, chair=CHAIR, now=NOW
     )

@@ -19,7 +19,7 @@ from wsis_shared.errors import AlreadyExists, Conflict, NotFound
 from wsis_shared.events import EventBase
 from wsis_shared.geography import region_of
 from wsis_submissions.domain.editions import Edition
-from wsis_submissions.domain.entries import Entry
+from wsis_submissions.domain.entries import Eligibility, Entry
 from wsis_submissions.domain.similarity import Fingerprint
 from wsis_submissions.service_layer.unit_of_work import (
     EntryFilter,
@@ -134,6 +134,12 @@ class InMemoryEntries:
     async def mark_winner(self, entry_id: str, edition: int) -> None:
         if entry_id in self.items:
             self.winners[entry_id] = edition
+
+    async def record_eligibility(self, entry_id: str, eligibility: Eligibility) -> None:
+        if entry_id in self.items:
+            self.items[entry_id] = self.items[entry_id].model_copy(
+                update={"eligibility": eligibility}
+            )
 
     def _matching(self, edition: int, where: EntryFilter) -> list[Entry]:
         def matches(entry: Entry) -> bool:

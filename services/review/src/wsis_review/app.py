@@ -4,7 +4,14 @@ from fastapi import FastAPI
 
 from wsis_review.adapters.repositories import INDEXES
 from wsis_review.entrypoints.consumers import handlers
-from wsis_review.entrypoints.http import candidates
+from wsis_review.entrypoints.http import (
+    assignments,
+    candidates,
+    editions,
+    reviewers,
+    reviews,
+    winners,
+)
 from wsis_review.settings import ReviewSettings
 from wsis_shared.runtime import ServiceDefinition
 from wsis_shared.web import build_app
@@ -15,7 +22,14 @@ def create_app(settings: ReviewSettings) -> FastAPI:
         settings,
         title="WSIS Review",
         description="The expert group's review of submitted entries and the chair's nominations.",
-        routers=[candidates.router],
+        routers=[
+            editions.router,
+            reviewers.router,
+            candidates.router,
+            assignments.router,
+            reviews.router,
+            winners.router,
+        ],
         open_resources=SERVICE.open_resources,
     )
 

@@ -15,7 +15,13 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from wsis_shared.events.editions import EditionCreated, EditionPhaseChanged
 from wsis_shared.events.envelope import EventBase
-from wsis_shared.events.review import NominationDecided, WinnerSelected
+from wsis_shared.events.review import (
+    EligibilityDecided,
+    NominationDecided,
+    ReviewAssigned,
+    ReviewUnassigned,
+    WinnerSelected,
+)
 from wsis_shared.events.stocktaking import ReportPublished
 from wsis_shared.events.submissions import (
     SubmissionAmended,
@@ -29,7 +35,10 @@ SubmissionsEvent = Annotated[
     SubmissionSubmitted | SubmissionAmended | SubmissionWithdrawn,
     Field(discriminator="event_type"),
 ]
-ReviewEvent = Annotated[NominationDecided | WinnerSelected, Field(discriminator="event_type")]
+ReviewEvent = Annotated[
+    EligibilityDecided | ReviewAssigned | ReviewUnassigned | NominationDecided | WinnerSelected,
+    Field(discriminator="event_type"),
+]
 VotesEvent = Annotated[VoteCast, Field(discriminator="event_type")]
 VotingEvent = Annotated[ChampionsAnnounced, Field(discriminator="event_type")]
 StocktakingEvent = Annotated[ReportPublished, Field(discriminator="event_type")]
@@ -85,10 +94,17 @@ TOPICS: Final[dict[str, TopicSpec]] = {
         ),
         TopicSpec(
             "wsis.review.v1",
-            (NominationDecided, WinnerSelected),
+            (
+                EligibilityDecided,
+                ReviewAssigned,
+                ReviewUnassigned,
+                NominationDecided,
+                WinnerSelected,
+            ),
             TypeAdapter(ReviewEvent),
             partitions=3,
-            description="Nominations and winner selection; key = entry id or category.",
+            description="Eligibility, reviewer assignments, nominations and winner selection; "
+            "key = entry id, entry:reviewer or edition:category.",
         ),
         TopicSpec(
             "wsis.votes.v1",

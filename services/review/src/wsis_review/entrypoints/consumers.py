@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from wsis_review.adapters.repositories import ReviewUnitOfWork
-from wsis_review.service_layer import candidates
+from wsis_review.service_layer import candidates, winners
 from wsis_shared.events import (
+    ChampionsAnnounced,
     EditionCreated,
     EditionPhaseChanged,
     SubmissionAmended,
@@ -23,12 +24,14 @@ def _uow(tx: Tx) -> ReviewUnitOfWork:
 
 @handlers.on(EditionCreated)
 async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
-    await candidates.record_phase(_uow(tx), event.edition, Phase.PLANNED)
+    await candidates.record_phase(_uow(tx), event.edition, Phase.PLANNED, event.payload.schedule)
 
 
 @handlers.on(EditionPhaseChanged)
 async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
-    await candidates.record_phase(_uow(tx), event.edition, event.payload.phase)
+    await candidates.record_phase(
+        _uow(tx), event.edition, event.payload.phase, event.payload.schedule
+    )
 
 
 @handlers.on(SubmissionSubmitted)
@@ -43,4 +46,9 @@ async def on_amended(event: SubmissionAmended, tx: Tx) -> None:
 
 @handlers.on(SubmissionWithdrawn)
 async def on_withdrawn(event: SubmissionWithdrawn, tx: Tx) -> None:
-    await candidates.withdraw_entry(_uow(tx), event.payload)
+    await candidates.withdraw_entry(_uow(tx), event.payload, event.occurred_at)
+
+
+@handlers.on(ChampionsAnnounced)
+async def on_champions_announced(event: ChampionsAnnounced, tx: Tx) -> None:
+    await winners.record_finalists(_uow(tx), event.edition, event.payload, event.occurred_at)

@@ -15,7 +15,7 @@ from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
 from wsis_shared.uow import MongoUnitOfWork
 from wsis_submissions.domain.editions import Edition
-from wsis_submissions.domain.entries import Entry
+from wsis_submissions.domain.entries import Eligibility, Entry
 from wsis_submissions.domain.similarity import Fingerprint
 from wsis_submissions.service_layer.unit_of_work import EntryFilter, HistoryRecord, SimilarEntry
 
@@ -187,6 +187,13 @@ class MongoEntryRepository:
     async def mark_winner(self, entry_id: str, edition: int) -> None:
         await self._collection.update_one(
             {"_id": entry_id}, {"$set": {"won_edition": edition}}, session=self._session
+        )
+
+    async def record_eligibility(self, entry_id: str, eligibility: Eligibility) -> None:
+        await self._collection.update_one(
+            {"_id": entry_id},
+            {"$set": {"eligibility": eligibility.model_dump(mode="python")}},
+            session=self._session,
         )
 
     async def search(

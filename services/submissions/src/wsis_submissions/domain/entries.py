@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from wsis_shared.errors import Conflict, InvalidInput
 from wsis_shared.events import (
     EntryPublic,
+    IneligibilityReason,
     SubmissionAmended,
     SubmissionSubmitted,
     SubmissionWithdrawn,
@@ -97,6 +98,15 @@ REQUIRED_TO_SUBMIT: dict[str, str] = {
 }
 
 
+class Eligibility(BaseModel):
+    """The review's first pass, as the team sees it (from `eligibility.decided`)."""
+
+    eligible: bool
+    reason: IneligibilityReason | None = None
+    note: str | None = None
+    decided_at: datetime
+
+
 class Entry(BaseModel):
     model_config = ConfigDict(validate_assignment=True)
 
@@ -112,6 +122,7 @@ class Entry(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    eligibility: Eligibility | None = None
 
     # --- drafting -------------------------------------------------------------------------
 

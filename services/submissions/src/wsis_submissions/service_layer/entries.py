@@ -8,7 +8,7 @@ from typing import Any
 from wsis_shared.auth import Principal
 from wsis_shared.errors import Conflict, Forbidden, NotFound
 from wsis_shared.vocabulary import Role
-from wsis_submissions.domain.entries import Entry, EntryContent
+from wsis_submissions.domain.entries import Eligibility, Entry, EntryContent
 from wsis_submissions.domain.similarity import Fingerprint
 from wsis_submissions.service_layer.clock import Clock
 from wsis_submissions.service_layer.unit_of_work import (
@@ -208,3 +208,8 @@ async def entry_history(runner: Runner, *, entry_id: str, reader: Principal) -> 
 async def record_winner(uow: UnitOfWork, *, entry_id: str, edition: int) -> None:
     """A winner (from the review service) makes the project ineligible in later editions."""
     await uow.entries.mark_winner(entry_id, edition)
+
+
+async def record_eligibility(uow: UnitOfWork, *, entry_id: str, eligibility: Eligibility) -> None:
+    """The review's first pass, shown to the team on their entry."""
+    await uow.entries.record_eligibility(entry_id, eligibility)

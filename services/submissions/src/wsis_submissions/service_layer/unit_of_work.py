@@ -13,7 +13,7 @@ from wsis_shared.events import EventBase
 from wsis_shared.uow import UnitOfWorkRunner
 from wsis_shared.vocabulary import Category, Region, StakeholderType
 from wsis_submissions.domain.editions import Edition
-from wsis_submissions.domain.entries import Entry, EntryStatus
+from wsis_submissions.domain.entries import Eligibility, Entry, EntryStatus
 from wsis_submissions.domain.similarity import Fingerprint
 
 
@@ -55,6 +55,7 @@ class EntryRepository(Protocol):
         """Submitted entries of `edition` and previous winners that share a band key."""
 
     async def mark_winner(self, entry_id: str, edition: int) -> None: ...
+    async def record_eligibility(self, entry_id: str, eligibility: Eligibility) -> None: ...
     async def search(
         self, edition: int, where: EntryFilter, after: str | None, limit: int
     ) -> list[Entry]: ...

@@ -11,5 +11,9 @@ from wsis_shared.uow import runner_dependency
 from wsis_shared.vocabulary import Role
 
 UoW = Annotated[Runner, Depends(runner_dependency(ReviewUnitOfWork))]
+# The chair decides (eligibility, nominations, winners); an admin runs the platform and may
+# manage the expert group and its settings, but does not decide.
 Chair = Annotated[Principal, Depends(require_role(Role.CHAIR))]
-ReviewTeam = Annotated[Principal, Depends(require_role(Role.CHAIR, Role.ADMIN, Role.REVIEWER))]
+ChairOrAdmin = Annotated[Principal, Depends(require_role(Role.CHAIR, Role.ADMIN))]
+Reviewer = Annotated[Principal, Depends(require_role(Role.REVIEWER))]
+ReviewTeam = Annotated[Principal, Depends(require_role(Role.REVIEWER, Role.CHAIR, Role.ADMIN))]

@@ -14,6 +14,7 @@ from wsis_shared.vocabulary import ActionLine, Category, ProjectStatus, Stakehol
 from wsis_submissions.domain.entries import (
     SDG_TARGET_PATTERN,
     Attachment,
+    Eligibility,
     Entry,
     EntryContent,
     EntryStatus,
@@ -122,6 +123,9 @@ class EntryOwnerView(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None
     withdrawn_at: datetime | None
+    eligibility: Eligibility | None = Field(
+        default=None, description="the review's eligibility decision, once taken"
+    )
 
     @classmethod
     def of(cls, entry: Entry) -> EntryOwnerView:
