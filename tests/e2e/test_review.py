@@ -72,7 +72,7 @@ async def test_entries_go_through_the_review_to_the_ballot(platform: Platform) -
 
     async with httpx.AsyncClient(timeout=15) as http:
         submissions, review = platform.url("submissions"), platform.url("review")
-        voting = platform.url("voting")
+        voting, stocktaking = platform.url("voting"), platform.url("stocktaking")
 
         async def set_phase(phase: str) -> None:
             r = await http.post(
@@ -294,3 +294,25 @@ async def test_entries_go_through_the_review_to_the_ballot(platform: Platform) -
         r = await http.get(f"{review}/candidates/{entry_ids['org-pe']}/trail", headers=chair)
         actions = [t["action"] for t in r.json()]
         assert actions.count("submitted") == 2
+
+        # The public Stocktaking database shows where each entry stands, with the review's
+        # aggregate figures and never a reviewer or an individual score.
+        async def stocktaking_caught_up() -> bool:
+            statuses = {}
+            for org in ("org-ee", "org-pe", "org-ke-1"):
+                r = await http.get(f"{stocktaking}/entries/{entry_ids[org]}")
+                statuses[org] = r.json().get("status")
+            return statuses == {
+                "org-ee": "ineligible",
+                "org-pe": "nominated",
+                "org-ke-1": "eligible",
+            }
+
+        await eventually(stocktaking_caught_up, what="stocktaking to show the review's outcome")
+        public = (await http.get(f"{stocktaking}/entries/{entry_ids['org-pe']}")).text
+        summary = (await http.get(f"{stocktaking}/entries/{entry_ids['org-pe']}")).json()[
+            "review_summary"
+        ]
+        assert summary["reviews"] == 2
+        assert summary["weighted_mean"] == pytest.approx(10 * 8 / 9, abs=1e-3)
+        assert "rev-" not in public, "no reviewer identity in public"

@@ -21,6 +21,10 @@ def _record(**facts: Any) -> CatalogueRecord:
     ("facts", "status"),
     [
         ({}, "submitted"),
+        ({"eligible": True}, "eligible"),
+        ({"eligible": False}, "ineligible"),
+        ({"eligible": True, "nominated": True}, "nominated"),
+        ({"eligible": False, "withdrawn": True}, "withdrawn"),
         ({"nominated": False}, "not_nominated"),
         ({"nominated": True}, "nominated"),
         ({"nominated": True, "champion": True}, "champion"),

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from wsis_shared.events import EntryPublic
+from wsis_shared.events import EntryPublic, ReviewSummary
 from wsis_shared.mongo import Database, Session
 from wsis_shared.vocabulary import Category, Phase
 from wsis_stocktaking.domain.catalogue import CatalogueRecord, EditionView
@@ -49,6 +49,13 @@ class Catalogue:
         self, entry_id: str, edition: int, fact: str, value: bool, at: datetime
     ) -> None:
         await self._update(entry_id, edition, {"$set": {fact: value}}, at)
+
+    async def put_review_summary(
+        self, entry_id: str, edition: int, summary: ReviewSummary, at: datetime
+    ) -> None:
+        await self._update(
+            entry_id, edition, {"$set": {"review_summary": summary.model_dump(mode="python")}}, at
+        )
 
     async def add_vote(self, entry_id: str, edition: int, at: datetime) -> None:
         await self._update(entry_id, edition, {"$inc": {"votes": 1}}, at)

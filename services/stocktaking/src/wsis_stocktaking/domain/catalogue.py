@@ -12,11 +12,18 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from wsis_shared.events import EntryPublic
+from wsis_shared.events import EntryPublic, ReviewSummary
 from wsis_shared.vocabulary import Phase, vote_counts_public
 
 LifecycleStatus = Literal[
-    "submitted", "withdrawn", "nominated", "not_nominated", "champion", "winner"
+    "submitted",
+    "eligible",
+    "ineligible",
+    "withdrawn",
+    "nominated",
+    "not_nominated",
+    "champion",
+    "winner",
 ]
 
 
@@ -34,7 +41,9 @@ class CatalogueRecord(BaseModel):
     edition: int
     entry: EntryPublic | None = None
     withdrawn: bool = False
+    eligible: bool | None = None
     nominated: bool | None = None
+    review_summary: ReviewSummary | None = None
     champion: bool = False
     winner: bool = False
     votes: int = 0
@@ -52,4 +61,6 @@ class CatalogueRecord(BaseModel):
             return "nominated"
         if self.nominated is False:
             return "not_nominated"
+        if self.eligible is not None:
+            return "eligible" if self.eligible else "ineligible"
         return "submitted"

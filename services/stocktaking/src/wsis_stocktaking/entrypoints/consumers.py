@@ -6,6 +6,7 @@ from wsis_shared.events import (
     ChampionsAnnounced,
     EditionCreated,
     EditionPhaseChanged,
+    EligibilityDecided,
     NominationDecided,
     SubmissionAmended,
     SubmissionSubmitted,
@@ -52,11 +53,23 @@ async def on_withdrawn(event: SubmissionWithdrawn, tx: Tx) -> None:
     )
 
 
+@handlers.on(EligibilityDecided)
+async def on_eligibility(event: EligibilityDecided, tx: Tx) -> None:
+    await _catalogue(tx).set_fact(
+        event.payload.entry_id, event.edition, "eligible", event.payload.eligible, event.occurred_at
+    )
+
+
 @handlers.on(NominationDecided)
 async def on_nomination(event: NominationDecided, tx: Tx) -> None:
-    await _catalogue(tx).set_fact(
+    catalogue = _catalogue(tx)
+    await catalogue.set_fact(
         event.aggregate_id, event.edition, "nominated", event.payload.nominated, event.occurred_at
     )
+    if event.payload.review_summary is not None:
+        await catalogue.put_review_summary(
+            event.aggregate_id, event.edition, event.payload.review_summary, event.occurred_at
+        )
 
 
 @handlers.on(VoteCast)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from wsis_shared.errors import NotFound
-from wsis_shared.events import EntryPublic
+from wsis_shared.events import EntryPublic, ReviewSummary
 from wsis_shared.vocabulary import Category
 from wsis_stocktaking.adapters.catalogue import Catalogue
 from wsis_stocktaking.domain.catalogue import CatalogueRecord, LifecycleStatus
@@ -22,6 +22,11 @@ class CatalogueEntryPublic(BaseModel):
     status: LifecycleStatus
     entry: EntryPublic
     votes: int | None
+    review_summary: ReviewSummary | None = Field(
+        default=None,
+        description="aggregate figures of the expert review, once the chair decided (never an "
+        "individual score or a reviewer)",
+    )
 
 
 class CataloguePage(BaseModel):
@@ -43,6 +48,7 @@ async def _public(catalogue: Catalogue, record: CatalogueRecord) -> CatalogueEnt
         status=record.status,
         entry=record.entry,
         votes=record.votes if edition.vote_counts_public() else None,
+        review_summary=record.review_summary,
     )
 
 
