@@ -5,40 +5,34 @@ crash between the two re-sends it and consumers' inboxes drop the duplicate. One
 service holds a lease at a time, so two worker replicas do not publish the same records twice
 in the normal case.
 
-The lease is rewritten only when half of it has run out, not at every poll: a lease write is a
-journaled write with an oplog entry, and four services polling ten times a second made them a
-visible share of mongod's work under load. (Waking the relay by a change stream of outbox
-inserts instead of polling was tried and measured worse under load: one small batch per insert
-means more reads, marks and produce requests than a batch per poll.)
+(Waking the relay by a change stream of outbox inserts instead of polling was tried and measured
+worse under load: one small batch per insert means more reads, marks and produce requests than a
+batch per poll.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-import uuid
-from datetime import timedelta
-from typing import Any, Final
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo import ASCENDING
+from pymongo.errors import PyMongoError
 
 from wsis_shared.events import utcnow
 from wsis_shared.logging import get_logger
 from wsis_shared.messaging.headers import to_kafka
 from wsis_shared.messaging.kafka import idempotent_producer
+from wsis_shared.messaging.lease import Lease
 from wsis_shared.messaging.outbox import OUTBOX
 from wsis_shared.mongo import Database
 from wsis_shared.tracing import SpanKind, continued_span
 
 log = get_logger(__name__)
 
-LEASES: Final = "leases"
-_LEASE_TTL = timedelta(seconds=10)
 
 OUTBOX_PUBLISHED = Counter(
     "wsis_outbox_published_total", "Outbox records published to Kafka", ["service", "topic"]
@@ -61,16 +55,15 @@ class OutboxRelay:
         max_backoff_s: float = 5.0,
     ) -> None:
         self._outbox = db[OUTBOX]
-        self._leases = db[LEASES]
         self._service = service
         self._bootstrap = bootstrap
         self._prefix = topic_prefix
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._max_backoff_s = max_backoff_s
-        self._owner = f"{service}-relay-{uuid.uuid4().hex[:8]}"
+        self._lease = Lease(db, "outbox-relay", f"{service}-relay")
+        self._owner = self._lease.owner
         self._producer: AIOKafkaProducer | None = None
-        self._lease_good_until = 0.0  # time.monotonic() before which the lease needs no renewal
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = self._poll_interval_s
@@ -78,7 +71,7 @@ class OutboxRelay:
         try:
             while not stop.is_set():
                 try:
-                    published = await self.publish_pending() if await self._hold_lease() else 0
+                    published = await self.publish_pending() if await self._lease.hold() else 0
                     backoff = self._poll_interval_s
                 except (KafkaError, PyMongoError, OSError, TimeoutError) as exc:
                     log.warning("outbox.relay.retrying", error=repr(exc), backoff_s=backoff)
@@ -90,8 +83,7 @@ class OutboxRelay:
                         await asyncio.wait_for(stop.wait(), backoff)
         finally:
             await self._drop_producer()
-            with contextlib.suppress(PyMongoError):
-                await self._leases.delete_one({"_id": "outbox-relay", "owner": self._owner})
+            await self._lease.release()
             log.info("outbox.relay.stopped", owner=self._owner)
 
     async def publish_pending(self) -> int:
@@ -138,29 +130,6 @@ class OutboxRelay:
         if sent_ids:
             log.debug("outbox.relay.published", count=len(sent_ids))
         return len(sent_ids)
-
-    async def _hold_lease(self) -> bool:
-        if time.monotonic() < self._lease_good_until:
-            return True
-        renewing_at = time.monotonic()
-        now = utcnow()
-        try:
-            lease = await self._leases.find_one_and_update(
-                {
-                    "_id": "outbox-relay",
-                    "$or": [{"owner": self._owner}, {"expires_at": {"$lt": now}}],
-                },
-                {"$set": {"owner": self._owner, "expires_at": now + _LEASE_TTL}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-        except DuplicateKeyError:
-            return False  # another relay holds a live lease
-        held = lease is not None and lease.get("owner") == self._owner
-        # Rewritten once half of it has run out: the other half is the margin against slow
-        # renewals and clock drift between replicas before another relay may take over.
-        self._lease_good_until = renewing_at + _LEASE_TTL.total_seconds() / 2 if held else 0.0
-        return held
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
