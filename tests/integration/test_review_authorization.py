@@ -49,7 +49,7 @@ MATRIX: Final[dict[tuple[str, str], set[Role]]] = {
     ("POST", "/me/assignments/{entry_id}/decline"): REVIEWER,
     ("PATCH", "/me/assignments/{entry_id}/review"): REVIEWER,
     ("POST", "/me/assignments/{entry_id}/review/submit"): REVIEWER,
-    ("GET", "/candidates/{entry_id}/reviews"): CHAIR,
+    ("GET", "/candidates/{entry_id}/reviews"): CHAIR_OR_ADMIN,
     ("GET", "/candidates/{entry_id}/trail"): CHAIR_OR_ADMIN,
     ("GET", "/editions/{year}/ranking"): CHAIR,
     ("GET", "/editions/{year}/progress"): CHAIR_OR_ADMIN,

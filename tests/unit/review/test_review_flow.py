@@ -10,7 +10,7 @@ import pytest
 from tests.unit.review.fakes import FakeRunner, ReviewState
 from wsis_review.domain.candidates import Candidate
 from wsis_review.domain.editions import EditionReview, ReviewRules
-from wsis_review.domain.reviewers import DeclaredConflict, ReviewerFields
+from wsis_review.domain.reviewers import DeclaredConflict, ReviewerFields, ReviewerUpdate
 from wsis_review.domain.reviews import CriterionScore, ReviewChanges
 from wsis_review.service_layer import assignments, candidates, reviewers, reviews, winners
 from wsis_review.service_layer.unit_of_work import UnitOfWork
@@ -124,12 +124,47 @@ async def test_a_csv_import_reports_each_row_and_imports_the_valid_ones() -> Non
     assert by_line[3].outcome == "error"
     assert {e["column"] for e in by_line[3].errors} == {"email"}
     assert {e["column"] for e in by_line[4].errors} == {"reviewer_id"}
-    assert {e["column"] for e in by_line[5].errors} == {"country", "categories"}
+    assert [e["column"] for e in by_line[5].errors] == ["country", "categories"]
+    assert by_line[5].errors[1]["detail"].startswith("'C99' is not a prize category")
+    assert not any(e["detail"].startswith("Value error") for e in by_line[5].errors)
     assert by_line[6].outcome == "error", "the same reviewer twice in one file"
     assert set(runner.state.reviewers) == {"ana"}
     ana = runner.state.reviewers["ana"]
     assert ana.languages == ("en", "pt")
     assert ana.categories == (Category.C4, Category.C7_E_LEARNING)
+
+
+async def test_a_reimport_updates_the_filled_columns_and_keeps_the_rest() -> None:
+    runner = await setup(experts=0)
+    await reviewers.import_reviewers(runner, text=CSV, dry_run=False, by=CHAIR, now=NOW)
+    runner.state.reviewers["ana"] = runner.state.reviewers["ana"].model_copy(
+        update={"active": False}
+    )
+
+    again = "reviewer_id,name,email,organisation,country,categories\n"
+    again += "ana,Ana Silva,ana@example.org,University of Porto,PT,C4\n"
+    [row] = await reviewers.import_reviewers(runner, text=again, dry_run=False, by=CHAIR, now=NOW)
+
+    ana = runner.state.reviewers["ana"]
+    assert row.outcome == "updated"
+    assert ana.organisation == "University of Porto"
+    assert ana.categories == (Category.C4,)
+    assert (ana.languages, ana.max_load, ana.active) == (("en", "pt"), 20, False)
+
+
+async def test_deactivating_a_reviewer_hands_their_open_assignments_over() -> None:
+    runner = await setup(k=1, entries=(entry("e1"),), experts=2)
+    await assignments.run_assignment(runner, year=YEAR, by=CHAIR, now=NOW)
+    [(_, assigned)] = active_pairs(runner)
+
+    await reviewers.update_reviewer(
+        runner, reviewer_id=assigned, update=ReviewerUpdate(active=False), by=CHAIR, now=NOW
+    )
+
+    [(_, replacement)] = active_pairs(runner)
+    assert replacement != assigned
+    ended = runner.state.assignments[f"e1:{assigned}"]
+    assert ended.ended_reason == "reviewer_deactivated"
 
 
 async def test_a_dry_run_changes_nothing_and_a_missing_column_is_refused() -> None:
@@ -152,7 +187,7 @@ async def test_eligibility_needs_a_reason_when_refused_and_publishes_the_decisio
     runner = await setup()
     runner.state.candidates["e1"] = Candidate(entry=entry("e1"), edition=YEAR, received_at=NOW)
 
-    with pytest.raises(Conflict, match="reason"):
+    with pytest.raises(InvalidInput, match="why"):
         await candidates.decide_eligibility(
             runner, entry_id="e1", eligible=False, reason=None, note=None, by=CHAIR, now=NOW
         )

@@ -54,7 +54,13 @@ class ReviewUnassignment(Frozen):
     entry_id: str
     category: Category
     reviewer_id: str
-    reason: Literal["declined", "conflict_declared", "chair_override", "entry_left_review"]
+    reason: Literal[
+        "declined",
+        "conflict_declared",
+        "chair_override",
+        "entry_left_review",
+        "reviewer_deactivated",
+    ]
 
 
 class ReviewUnassigned(EventBase):

@@ -17,7 +17,9 @@ from wsis_shared.events import (
 from wsis_shared.vocabulary import Category
 
 AssignmentStatus = Literal["active", "declined", "removed"]
-RemovalReason = Literal["declined", "conflict_declared", "chair_override", "entry_left_review"]
+RemovalReason = Literal[
+    "declined", "conflict_declared", "chair_override", "entry_left_review", "reviewer_deactivated"
+]
 
 
 class AssignmentRecord(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from wsis_review.domain.assignment import EntryToAssign
 from wsis_review.domain.editions import EditionReview
-from wsis_shared.errors import Conflict
+from wsis_shared.errors import Conflict, InvalidInput
 from wsis_shared.events import (
     EligibilityDecided,
     EligibilityDecision,
@@ -77,7 +77,10 @@ class Candidate(BaseModel):
                 "first pass and cannot change after it"
             )
         if not eligible and reason is None:
-            raise Conflict("say why the entry is not eligible (reason)")
+            raise InvalidInput(
+                "say why the entry is not eligible",
+                errors=[{"pointer": "/reason", "detail": "required when eligible is false"}],
+            )
         self.status = "eligible" if eligible else "ineligible"
         self.ineligibility_reason = None if eligible else reason
         self.eligibility_note = note

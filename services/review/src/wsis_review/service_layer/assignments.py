@@ -86,6 +86,15 @@ async def _plan_and_store(
             )
         await uow.assignments.save(record)
         await uow.publish(record.assigned_event())
+        await uow.audit.add(
+            AuditRecord(
+                edition=edition.year,
+                subject=f"assignment:{record.assignment_id}",
+                action="assigned_by_solver",
+                by="solver",
+                at=now,
+            )
+        )
     loads = dict(plan.loads)
     for reviewer_id, elsewhere in load_elsewhere.items():
         if reviewer_id in loads:
@@ -241,6 +250,24 @@ async def declare_conflict(
         return profile
 
     return await runner.run(work)
+
+
+async def hand_over_open_assignments(
+    uow: UnitOfWork, reviewer_id: str, reason: RemovalReason, by: str, now: datetime
+) -> None:
+    """Ends a reviewer's open assignments (a submitted review stays, the chair decides about
+    it) and finds replacements for the entries still in review."""
+    touched: dict[int, list[Candidate]] = {}
+    for record in await _open_records_of(uow, reviewer_id):
+        if await _has_submitted_review(uow, record):
+            continue
+        await _end(uow, record, reason, by, now)
+        candidate = await uow.candidates.get(record.entry_id)
+        edition = await uow.editions.get(record.edition)
+        if candidate.in_review and edition.phase == "review":
+            touched.setdefault(record.edition, []).append(candidate)
+    for year, entries in touched.items():
+        await _plan_and_store(uow, await uow.editions.get(year), entries, now)
 
 
 async def _open_records_of(uow: UnitOfWork, reviewer_id: str) -> list[AssignmentRecord]:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from wsis_review.domain.reviewers import Reviewer, ReviewerFields, ReviewerUpdate
+from wsis_review.service_layer.assignments import hand_over_open_assignments
 from wsis_review.service_layer.unit_of_work import AuditRecord, Runner, UnitOfWork
 from wsis_shared.auth import Principal
 from wsis_shared.errors import AlreadyExists, InvalidInput
@@ -50,6 +51,7 @@ async def update_reviewer(
     async def work(uow: UnitOfWork) -> Reviewer:
         reviewer = await uow.reviewers.get(reviewer_id)
         changes = update.model_dump(exclude_unset=True, exclude_none=True)
+        deactivated = reviewer.active and changes.get("active") is False
         if changes:
             reviewer = Reviewer.model_validate(
                 reviewer.model_dump() | changes | {"updated_at": now}
@@ -62,6 +64,10 @@ async def update_reviewer(
                 by,
                 now,
                 update.model_dump(mode="json", exclude_unset=True, exclude_none=True),
+            )
+        if deactivated:  # after the save, so the solver no longer sees them as available
+            await hand_over_open_assignments(
+                uow, reviewer_id, "reviewer_deactivated", by.subject, now
             )
         return reviewer
 
@@ -118,9 +124,11 @@ def parse_reviewer_rows(
             "email": values.get("email", ""),
             "organisation": values.get("organisation", ""),
             "country": values.get("country", ""),
-            "languages": tuple(values.get("languages", "").translate(_LIST_SEPARATORS).split()),
             "categories": tuple(values.get("categories", "").translate(_LIST_SEPARATORS).split()),
         }
+        # Optional columns change a reviewer only when filled in: an update leaves the rest.
+        if values.get("languages"):
+            data["languages"] = tuple(values["languages"].translate(_LIST_SEPARATORS).split())
         if values.get("max_load"):
             data["max_load"] = values["max_load"]
         fields: ReviewerFields | None = None
@@ -129,7 +137,12 @@ def parse_reviewer_rows(
         except ValidationError as exc:
             for error in exc.errors():
                 column = str(error["loc"][0]) if error["loc"] else "row"
-                errors.append({"column": column, "detail": error["msg"]})
+                if any(e["column"] == column for e in errors):
+                    continue  # one reason per column: the first is the one to act on
+                detail = error["msg"].removeprefix("Value error, ")
+                if column == "categories" and error["type"] == "enum":
+                    detail = f"{error['input']!r} is not a prize category (C1 … C11, C7.e-health…)"
+                errors.append({"column": column, "detail": detail})
         rows.append((line, reviewer_id, None if errors else fields, errors))
     return rows
 
@@ -161,9 +174,10 @@ async def import_reviewers(
                 reviewer = Reviewer(
                     reviewer_id=reviewer_id, **fields.model_dump(), created_at=now, updated_at=now
                 )
-            else:
+            else:  # `active` and the unfilled optional columns stay as they were
+                given = fields.model_dump(exclude_unset=True, exclude={"active"})
                 reviewer = Reviewer.model_validate(
-                    existing.model_dump() | fields.model_dump() | {"updated_at": now}
+                    existing.model_dump() | given | {"updated_at": now}
                 )
             await uow.reviewers.save(reviewer)
             outcome: Literal["created", "updated"] = "created" if existing is None else "updated"

@@ -45,8 +45,8 @@ async def submit_review(entry_id: str, reviewer: ReviewerRole, uow: UoW) -> Revi
     )
 
 
-@router.get("/candidates/{entry_id}/reviews", summary="Every review of an entry (chair)")
-async def reviews_of_entry(entry_id: str, chair: Chair, uow: UoW) -> list[ReviewPublic]:
+@router.get("/candidates/{entry_id}/reviews", summary="Every review of an entry (chair, admin)")
+async def reviews_of_entry(entry_id: str, reader: ChairOrAdmin, uow: UoW) -> list[ReviewPublic]:
     return [ReviewPublic.of(r) for r in await use_cases.reviews_of_entry(uow, entry_id=entry_id)]
 
 
