@@ -12,17 +12,15 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
 
+from bench.load import drive
 from wsis_devstack.platform import service_processes, wait_ready
 from wsis_devstack.processes import ManagedProcess, free_port
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
@@ -33,48 +31,6 @@ CONCURRENCY = 32
 API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
 YEAR = 2040
 _WORDS = [f"w{n}" for n in range(5000)]
-
-
-@dataclass(frozen=True)
-class Figures:
-    per_s: float
-    p50_ms: float
-    p99_ms: float
-
-    def line(self) -> str:
-        return f"{self.per_s:,.0f}/s, p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms"
-
-
-async def drive(
-    total: int, one: Callable[[aiohttp.ClientSession, int], Awaitable[None]]
-) -> Figures:
-    """`total` calls of `one` by CONCURRENCY clients. The load comes from aiohttp: on this
-    2-core machine httpx's pool costs more CPU per request than the server under test."""
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(total):
-        queue.put_nowait(n)
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=60)
-    ) as http:
-
-        async def worker() -> None:
-            while not queue.empty():
-                n = queue.get_nowait()
-                started = time.perf_counter()
-                await one(http, n)
-                latencies.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return Figures(
-        per_s=total / elapsed,
-        p50_ms=statistics.median(latencies) * 1000,
-        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000,
-    )
 
 
 def entry(n: int, rng: random.Random) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from wsis_devstack.smtp_sink import SmtpSink
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.vocabulary import Role
 
@@ -32,6 +33,7 @@ class Platform:
     ports: dict[str, int]
     private_key: bytes
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    mail: SmtpSink | None = None  # where the services' mail (voters' codes) arrives
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -72,8 +74,11 @@ def platform(
 ) -> Iterator[Platform]:
     workdir = tmp_path_factory.mktemp("platform")
     private_key, public_key = ensure_dev_keys(workdir / "keys")
+    mail = SmtpSink(smtp_port=free_port(), http_port=free_port())
     platform = Platform(
-        ports={service: free_port() for service in SERVICES}, private_key=private_key.read_bytes()
+        ports={service: free_port() for service in SERVICES},
+        private_key=private_key.read_bytes(),
+        mail=mail,
     )
     env = os.environ | {
         "WSIS_KAFKA_BOOTSTRAP": kafka_bootstrap,
@@ -83,7 +88,12 @@ def platform(
         "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
         "WSIS_LOG_FORMAT": "json",
         "WSIS_LOG_LEVEL": "INFO",
+        # Voter sign-up: codes go to the sink; voter tokens are signed with the dev key pair.
+        "WSIS_VOTING_SMTP_HOST": mail.host,
+        "WSIS_VOTING_SMTP_PORT": str(mail.smtp_port),
+        "WSIS_VOTING_VOTER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
     }
+    mail.start()
     try:
         for service in SERVICES:
             service_env = env | {
@@ -110,3 +120,4 @@ def platform(
                 process.kill()
                 process.wait()
                 print(f"{service} did not stop on SIGTERM within 15 s")
+        mail.stop()

@@ -18,9 +18,11 @@ from wsis_devstack.infrastructure import PERSISTENT_PIDS, reap_leftovers
 from wsis_devstack.kafka import KafkaServer
 from wsis_devstack.mongodb import MongoServer
 from wsis_devstack.processes import ManagedProcess, PidFile, port_in_use
+from wsis_devstack.smtp_sink import SmtpSink
 
 SERVICES = {"submissions": 8001, "review": 8002, "voting": 8003, "stocktaking": 8004}
 KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT = 9092, 9093, 27017
+SMTP_PORT, MAIL_PAGE_PORT = 1025, 8025  # the dev SMTP sink and its page of received mail
 
 
 class StartupFailed(RuntimeError):
@@ -81,7 +83,14 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
         print(f"stopped leftovers of a previous run: {', '.join(leftovers)}")
     busy = [
         p
-        for p in (KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, *SERVICES.values())
+        for p in (
+            KAFKA_PORT,
+            KAFKA_CONTROLLER_PORT,
+            MONGO_PORT,
+            SMTP_PORT,
+            MAIL_PAGE_PORT,
+            *SERVICES.values(),
+        )
         if port_in_use(p)
     ]
     if busy:
@@ -101,10 +110,15 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
         "WSIS_MONGO_URI": mongo.uri,
         "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
         "WSIS_LOG_FORMAT": os.environ.get("WSIS_LOG_FORMAT", "json"),
+        # Voter sign-up: codes go to the local SMTP sink, voter tokens are signed with the dev key.
+        "WSIS_VOTING_SMTP_HOST": "127.0.0.1",
+        "WSIS_VOTING_SMTP_PORT": str(SMTP_PORT),
+        "WSIS_VOTING_VOTER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
     }
     services = service_processes(env, logs)
     started: list[ManagedProcess] = []
-    with _stop_on_exit(started):
+    mail = SmtpSink(smtp_port=SMTP_PORT, http_port=MAIL_PAGE_PORT)
+    with _stop_on_exit(started), mail:
         for name, server in (("mongod", mongo), ("kafka", kafka)):
             print(f"starting {name} …", flush=True)
             server.start()
@@ -143,6 +157,7 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
         for name, port in SERVICES.items():
             print(f"  {name:<12} http://127.0.0.1:{port}/docs")
         print(f"  kafka        {kafka.bootstrap}   mongodb  {mongo.uri}")
+        print(f"  mail         {mail.url}   (voters' codes; SMTP on 127.0.0.1:{SMTP_PORT})")
         print(f"  logs         {logs}/")
         print("  tokens       make token ROLE=admin|chair|reviewer|voter|submitter [ORG=…]")
         print("Ctrl-C stops everything.", flush=True)

@@ -68,3 +68,16 @@ class PayloadTooLarge(WsisError):
     status = 413
     code = "payload-too-large"
     title = "Payload too large"
+
+
+class TooManyRequests(WsisError):
+    """A rate limit was reached; `retry_after_s` says when to try again (a service that raises
+    it also sends it as the `Retry-After` header)."""
+
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_s: int, **extensions: Any) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s, **extensions)
+        self.retry_after_s = retry_after_s

@@ -1,4 +1,4 @@
-"""The ballot: the voting window, valid choices, one vote per voter per category, the counts."""
+"""The ballot's rules: the voting window, valid choices, who sees counts, pseudonyms."""
 
 from __future__ import annotations
 
@@ -6,20 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.voting.fakes import FakeRunner, State
 from wsis_shared.errors import InvalidInput, PhaseClosed
-from wsis_shared.events import EditionSchedule, NomineeCard, VoteCast, encode, topic_of
+from wsis_shared.events import EditionSchedule, NomineeCard
 from wsis_shared.vocabulary import Category, Phase, Region, StakeholderType
 from wsis_voting.domain.ballot import (
-    AlreadyVoted,
     Nominee,
     VotingEdition,
     check_ballot_choice,
     tally_key,
     voter_pseudonym,
 )
-from wsis_voting.service_layer.unit_of_work import UnitOfWork
-from wsis_voting.service_layer.voting import cast_vote, count_vote, results, votes_of
 
 YEAR = 2027
 VOTING_OPENS = datetime(2027, 4, 1, tzinfo=UTC)
@@ -183,212 +179,3 @@ def test_the_voter_pseudonym_is_stable_per_edition_and_reveals_nothing() -> None
 
 def test_the_tally_key_is_edition_and_category() -> None:
     assert tally_key(YEAR, Category.C7_E_HEALTH) == "2027:C7.e-health"
-
-
-# --- casting a vote ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runner() -> FakeRunner:
-    nominees = [
-        _nominee("entry-1", Category.C4),
-        _nominee("entry-2", Category.C4),
-        _nominee("entry-3", Category.C9),
-        _nominee("entry-4", Category.C4, nominated=False),
-    ]
-    return FakeRunner(
-        State(editions={YEAR: _edition()}, nominees={n.entry_id: n for n in nominees})
-    )
-
-
-async def _vote(
-    runner: FakeRunner,
-    entry_id: str = "entry-1",
-    category: Category = Category.C4,
-    voter: str = VOTER,
-) -> None:
-    await cast_vote(
-        runner,
-        edition=YEAR,
-        category=category,
-        entry_id=entry_id,
-        voter=voter,
-        now=NOW,
-        pseudonym_key=KEY,
-    )
-
-
-async def test_cast_vote_publishes_a_pseudonymous_vote_keyed_by_category(
-    runner: FakeRunner,
-) -> None:
-    vote = await cast_vote(
-        runner,
-        edition=YEAR,
-        category=Category.C4,
-        entry_id="entry-1",
-        voter=VOTER,
-        now=NOW,
-        pseudonym_key=KEY,
-    )
-
-    [(event, key)] = runner.published
-    assert isinstance(event, VoteCast)
-    assert key == f"{YEAR}:{Category.C4}" == "2027:C4"
-    assert topic_of(event) == "wsis.votes.v1"
-    assert event.edition == YEAR
-    assert event.occurred_at == NOW
-    assert event.aggregate_id == vote.receipt_id
-    assert event.payload.receipt_id == vote.receipt_id
-    assert event.payload.entry_id == "entry-1"
-    assert event.payload.category == Category.C4
-    assert event.payload.voter_pseudonym == voter_pseudonym(VOTER, YEAR, KEY)
-    assert event.payload.voter_pseudonym != VOTER
-    assert VOTER not in encode(event).decode(), "the voter's identity never leaves voting"
-
-
-async def test_cast_vote_stores_the_vote(runner: FakeRunner) -> None:
-    vote = await cast_vote(
-        runner,
-        edition=YEAR,
-        category=Category.C4,
-        entry_id="entry-1",
-        voter=VOTER,
-        now=NOW,
-        pseudonym_key=KEY,
-    )
-
-    assert await votes_of(runner, edition=YEAR, voter=VOTER) == [vote]
-    assert vote.voter == VOTER
-    assert vote.cast_at == NOW
-
-
-async def test_a_second_vote_in_the_same_category_is_refused(runner: FakeRunner) -> None:
-    await _vote(runner, "entry-1")
-    [(first, _)] = runner.published
-    assert isinstance(first, VoteCast)
-
-    with pytest.raises(AlreadyVoted) as refused:
-        await _vote(runner, "entry-2")
-
-    assert refused.value.status == 409
-    assert refused.value.code == "already-voted"
-    assert refused.value.extensions["receipt_id"] == first.payload.receipt_id
-    assert len(runner.published) == 1
-    [kept] = await votes_of(runner, edition=YEAR, voter=VOTER)
-    assert kept.entry_id == "entry-1"
-
-
-async def test_the_same_vote_twice_is_refused_too(runner: FakeRunner) -> None:
-    await _vote(runner, "entry-1")
-
-    with pytest.raises(AlreadyVoted):
-        await _vote(runner, "entry-1")
-
-    assert len(runner.published) == 1
-
-
-async def test_one_vote_in_each_category_and_for_each_voter(runner: FakeRunner) -> None:
-    await _vote(runner, "entry-1", Category.C4)
-    await _vote(runner, "entry-3", Category.C9)
-    await _vote(runner, "entry-1", Category.C4, voter="someone else")
-
-    assert [key for _, key in runner.published] == ["2027:C4", "2027:C9", "2027:C4"]
-    assert len(await votes_of(runner, edition=YEAR, voter=VOTER)) == 2
-
-
-@pytest.mark.parametrize("phase", [Phase.REVIEW, Phase.RESULTS])
-async def test_no_vote_outside_the_window(runner: FakeRunner, phase: Phase) -> None:
-    runner.state.editions[YEAR] = _edition(phase)
-
-    with pytest.raises(PhaseClosed) as refused:
-        await _vote(runner)
-
-    assert refused.value.extensions["opens_at"] == VOTING_OPENS
-    assert runner.published == []
-    assert runner.state.votes == {}
-
-
-async def test_no_vote_in_an_edition_voting_never_heard_of(runner: FakeRunner) -> None:
-    with pytest.raises(PhaseClosed):
-        await cast_vote(
-            runner,
-            edition=YEAR + 1,
-            category=Category.C4,
-            entry_id="entry-1",
-            voter=VOTER,
-            now=NOW,
-            pseudonym_key=KEY,
-        )
-
-    assert runner.published == []
-
-
-@pytest.mark.parametrize(
-    ("entry_id", "category"),
-    [
-        pytest.param("no-such-entry", Category.C4, id="unknown"),
-        pytest.param("entry-4", Category.C4, id="not-nominated"),
-        pytest.param("entry-3", Category.C4, id="nominee-of-another-category"),
-    ],
-)
-async def test_a_vote_for_a_non_nominee_is_422(
-    runner: FakeRunner, entry_id: str, category: Category
-) -> None:
-    with pytest.raises(InvalidInput):
-        await _vote(runner, entry_id, category)
-
-    assert runner.published == []
-    assert runner.state.votes == {}
-
-
-async def test_a_nominee_of_another_edition_is_not_on_this_ballot(runner: FakeRunner) -> None:
-    old = _nominee("entry-2026", Category.C4, edition=YEAR - 1)
-    runner.state.nominees[old.entry_id] = old
-
-    with pytest.raises(InvalidInput):
-        await _vote(runner, "entry-2026", Category.C4)
-
-
-# --- counting and results ------------------------------------------------------------------------
-
-
-async def _count_published(runner: FakeRunner) -> None:
-    for event, _ in runner.published:
-        assert isinstance(event, VoteCast)
-
-        async def work(uow: UnitOfWork, event: VoteCast = event) -> None:
-            await count_vote(uow, event)
-
-        await runner.run(work)
-
-
-async def test_results_rank_by_counted_votes_when_public(runner: FakeRunner) -> None:
-    runner.state.editions[YEAR] = _edition(show_running_counts=True)
-    for voter in ("a", "b", "c"):
-        await _vote(runner, "entry-2", voter=voter)
-    await _vote(runner, "entry-1", voter="d")
-    await _count_published(runner)
-
-    result = await results(runner, edition=YEAR, category=Category.C4, privileged=False)
-
-    assert result.counts_public
-    assert [(n.entry_id, count) for n, count in result.nominees] == [
-        ("entry-2", 3),
-        ("entry-1", 1),
-    ]
-
-
-async def test_results_hide_counts_while_they_are_secret(runner: FakeRunner) -> None:
-    await _vote(runner, "entry-2")
-    await _count_published(runner)
-
-    public = await results(runner, edition=YEAR, category=Category.C4, privileged=False)
-    privileged = await results(runner, edition=YEAR, category=Category.C4, privileged=True)
-
-    assert not public.counts_public
-    assert {count for _, count in public.nominees} == {None}
-    assert privileged.counts_public
-    assert dict((n.entry_id, count) for n, count in privileged.nominees) == {
-        "entry-1": 0,
-        "entry-2": 1,
-    }

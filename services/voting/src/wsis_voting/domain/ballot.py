@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from datetime import datetime
+from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
 from wsis_shared.errors import AlreadyExists, InvalidInput, PhaseClosed
-from wsis_shared.events import CastVote, EditionSchedule, NomineeCard, VoteCast
+from wsis_shared.events import CastVote, EditionSchedule, Finalist, NomineeCard, VoteCast
 from wsis_shared.vocabulary import Category, Phase, vote_counts_public
 
 
@@ -26,9 +28,21 @@ class VotingEdition(BaseModel):
     schedule: EditionSchedule | None = None
     categories: tuple[Category, ...] = ()
     show_running_counts: bool = False
+    phase_changed_at: datetime | None = None
+    finalised_at: datetime | None = None
 
-    def require_open_window(self) -> None:
-        if self.phase == Phase.VOTING:
+    @property
+    def window_closed(self) -> bool:
+        return self.phase.order > Phase.VOTING.order
+
+    def require_open_window(self, now: datetime | None = None) -> None:
+        """Open while the edition is in its voting phase and, when a closing time is set, not
+        past it: the clock closes the window to the second even before the phase event
+        arrives."""
+        past_closing = (
+            now is not None and self.schedule is not None and now >= self.schedule.voting_closes
+        )
+        if self.phase == Phase.VOTING and not past_closing:
             return
         window = {}
         if self.schedule is not None:
@@ -36,7 +50,11 @@ class VotingEdition(BaseModel):
                 "opens_at": self.schedule.voting_opens,
                 "closes_at": self.schedule.voting_closes,
             }
-        state = "has not opened yet" if self.phase.order < Phase.VOTING.order else "is closed"
+        state = (
+            "has not opened yet"
+            if self.phase.order < Phase.VOTING.order and not past_closing
+            else "is closed"
+        )
         when = (
             f" ({window['opens_at'].isoformat()} – {window['closes_at'].isoformat()})"
             if window
@@ -65,6 +83,11 @@ class Nominee(BaseModel):
         return self.card.entry_id
 
 
+# vote.cast event ids derive from the receipt: however often the vote relay publishes a vote
+# (after a crash, from a catch-up scan), the tally's inbox sees one event id.
+VOTE_EVENT_NAMESPACE: Final = uuid.UUID("6f1c2b9e-3d4a-5b6c-8d7e-9f0a1b2c3d4e")
+
+
 class Vote(BaseModel):
     """One voter's vote in one category; (edition, category, voter) is unique."""
 
@@ -74,9 +97,14 @@ class Vote(BaseModel):
     entry_id: str
     voter: str
     cast_at: datetime
+    ip: str | None = None  # for ruling out bot farms by address range; erased after results
+    idempotency_key: str | None = None
+    invalid: bool = False
+    invalidation_id: str | None = None
 
     def event(self, pseudonym_key: bytes) -> VoteCast:
         return VoteCast(
+            event_id=uuid.uuid5(VOTE_EVENT_NAMESPACE, self.receipt_id),
             occurred_at=self.cast_at,
             aggregate_id=self.receipt_id,
             aggregate_version=1,
@@ -116,3 +144,20 @@ def check_ballot_choice(
             entry_id=entry_id,
         )
     return nominee
+
+
+class CategoryResults(BaseModel):
+    """What the window's close decided for one category: its finalists, and the salt of its
+    bulletin of hashed receipts."""
+
+    edition: int
+    category: Category
+    finalists: tuple[Finalist, ...]
+    tie_break_rule: str
+    bulletin_salt: str
+    valid_votes: int
+    decided_at: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.edition}:{self.category}"

@@ -22,7 +22,7 @@ async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
 
 @ballot_handlers.on(EditionPhaseChanged)
 async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
-    await voting.record_phase(_uow(tx), event.payload)
+    await voting.record_phase(_uow(tx), event.payload, event.occurred_at)
 
 
 @ballot_handlers.on(NominationDecided)
@@ -30,6 +30,6 @@ async def on_nomination(event: NominationDecided, tx: Tx) -> None:
     await voting.record_nomination(_uow(tx), event.edition, event.payload)
 
 
-@tally_handlers.on(VoteCast)
-async def on_vote_cast(event: VoteCast, tx: Tx) -> None:
-    await voting.count_vote(_uow(tx), event)
+@tally_handlers.on_batch(VoteCast)
+async def on_votes_cast(events: list[VoteCast], tx: Tx) -> None:
+    await voting.count_votes(_uow(tx), events)

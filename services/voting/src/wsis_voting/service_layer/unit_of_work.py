@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from typing import Protocol
 
 from wsis_shared.events import EventBase
 from wsis_shared.uow import UnitOfWorkRunner
 from wsis_shared.vocabulary import Category
-from wsis_voting.domain.ballot import Nominee, Vote, VotingEdition
+from wsis_voting.domain.ballot import CategoryResults, Nominee, Vote, VotingEdition
+from wsis_voting.domain.invalidation import Invalidation
+from wsis_voting.domain.results import NomineeCount
 
 
 class EditionRepository(Protocol):
@@ -22,15 +26,48 @@ class NomineeRepository(Protocol):
 
 
 class VoteRepository(Protocol):
-    async def add(self, vote: Vote) -> None:
-        """Raises `AlreadyVoted` when the voter already voted in the category."""
-
+    async def find(self, edition: int, category: Category, voter: str) -> Vote | None: ...
     async def of_voter(self, edition: int, voter: str) -> list[Vote]: ...
+    async def mark_counted(self, receipt_ids: list[str]) -> list[Vote]:
+        """Marks the valid, not yet counted votes among these counted; returns them."""
+
+    async def matching(
+        self,
+        edition: int,
+        *,
+        voters: tuple[str, ...],
+        categories: tuple[Category, ...],
+        cast_from: datetime | None,
+        cast_until: datetime | None,
+    ) -> list[tuple[Vote, bool]]: ...
+    async def rule_out(self, receipt_ids: list[str], invalidation_id: str) -> None: ...
+    async def valid_counts(self, edition: int, category: Category) -> list[NomineeCount]: ...
+    async def counted_by_entry(self, edition: int | None) -> dict[tuple[int, str, str], int]: ...
+    async def uncounted(self, edition: int | None) -> int: ...
+    def receipts_of(self, edition: int, category: Category) -> AsyncIterator[tuple[str, str]]: ...
 
 
 class TallyRepository(Protocol):
-    async def increment(self, edition: int, category: Category, entry_id: str) -> None: ...
+    async def increment(
+        self, edition: int, category: Category, entry_id: str, by: int = 1
+    ) -> None: ...
+    async def increment_many(self, increments: Mapping[tuple[int, Category, str], int]) -> None: ...
     async def counts(self, edition: int, category: Category) -> dict[str, int]: ...
+    async def all(self, edition: int | None) -> dict[tuple[int, str, str], int]: ...
+    async def replace_all(
+        self, edition: int | None, counts: dict[tuple[int, str, str], int]
+    ) -> None: ...
+
+
+class ResultsRepository(Protocol):
+    async def add(self, results: CategoryResults) -> None: ...
+    async def of_edition(self, edition: int) -> list[CategoryResults]: ...
+    async def find(self, edition: int, category: Category) -> CategoryResults | None: ...
+
+
+class InvalidationRepository(Protocol):
+    async def add(self, invalidation: Invalidation) -> None: ...
+    async def of_edition(self, edition: int) -> list[Invalidation]: ...
 
 
 class UnitOfWork(Protocol):
@@ -42,6 +79,10 @@ class UnitOfWork(Protocol):
     def votes(self) -> VoteRepository: ...
     @property
     def tallies(self) -> TallyRepository: ...
+    @property
+    def results(self) -> ResultsRepository: ...
+    @property
+    def invalidations(self) -> InvalidationRepository: ...
 
     async def publish(self, event: EventBase, key: str | None = None) -> None: ...
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
+from collections import Counter
 from datetime import datetime
 
 from pydantic import BaseModel
 
 from wsis_shared.events import EditionPayload, NominationDecision, PhaseChange, VoteCast
 from wsis_shared.vocabulary import Category
-from wsis_voting.domain.ballot import Nominee, Vote, check_ballot_choice, tally_key
+from wsis_voting.domain.ballot import Nominee, Vote
 from wsis_voting.service_layer.unit_of_work import Runner, UnitOfWork
 
 
@@ -21,10 +21,11 @@ async def record_edition(uow: UnitOfWork, payload: EditionPayload) -> None:
     await uow.editions.save(edition)
 
 
-async def record_phase(uow: UnitOfWork, change: PhaseChange) -> None:
+async def record_phase(uow: UnitOfWork, change: PhaseChange, at: datetime) -> None:
     edition = await uow.editions.get(change.year)
     edition.phase = change.phase
     edition.schedule = change.schedule
+    edition.phase_changed_at = at
     await uow.editions.save(edition)
 
 
@@ -34,36 +35,13 @@ async def record_nomination(uow: UnitOfWork, edition: int, decision: NominationD
     )
 
 
-async def count_vote(uow: UnitOfWork, event: VoteCast) -> None:
-    await uow.tallies.increment(event.edition, event.payload.category, event.payload.entry_id)
-
-
-async def cast_vote(
-    runner: Runner,
-    *,
-    edition: int,
-    category: Category,
-    entry_id: str,
-    voter: str,
-    now: datetime,
-    pseudonym_key: bytes,
-) -> Vote:
-    async def work(uow: UnitOfWork) -> Vote:
-        (await uow.editions.get(edition)).require_open_window()
-        check_ballot_choice(await uow.nominees.find(entry_id), edition, category, entry_id)
-        vote = Vote(
-            receipt_id=uuid.uuid4().hex,
-            edition=edition,
-            category=category,
-            entry_id=entry_id,
-            voter=voter,
-            cast_at=now,
-        )
-        await uow.votes.add(vote)
-        await uow.publish(vote.event(pseudonym_key), key=tally_key(edition, category))
-        return vote
-
-    return await runner.run(work)
+async def count_votes(uow: UnitOfWork, events: list[VoteCast]) -> None:
+    """Counts each vote once: votes are marked counted in the same transaction as the
+    increments, so a redelivered event, a re-published vote or a vote ruled invalid before it
+    was counted changes nothing. A batch costs three round trips, whatever its size."""
+    votes = await uow.votes.mark_counted([event.payload.receipt_id for event in events])
+    increments = Counter((vote.edition, vote.category, vote.entry_id) for vote in votes)
+    await uow.tallies.increment_many(increments)
 
 
 async def votes_of(runner: Runner, *, edition: int, voter: str) -> list[Vote]:

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from wsis_shared.auth import Principal, require_role
+from wsis_shared.auth import Principal
 from wsis_shared.uow import runner_dependency
-from wsis_shared.vocabulary import Role
 from wsis_voting.adapters.repositories import VotingUnitOfWork
+from wsis_voting.adapters.vote_store import MongoVoteStore
+from wsis_voting.entrypoints.http.voters import authenticate_voter
 from wsis_voting.service_layer.unit_of_work import Runner
 from wsis_voting.settings import VotingSettings
 
@@ -18,5 +19,19 @@ async def voting_settings(request: Request) -> VotingSettings:
 
 
 UoW = Annotated[Runner, Depends(runner_dependency(VotingUnitOfWork))]
-Voter = Annotated[Principal, Depends(require_role(Role.VOTER))]
+# The identity provider's tokens with the role voter, and the voting service's own voter tokens
+# (which grant the role voter and nothing else): see entrypoints/http/voters.py.
+Voter = Annotated[Principal, Depends(authenticate_voter)]
 Settings = Annotated[VotingSettings, Depends(voting_settings)]
+
+
+def vote_store(request: Request) -> MongoVoteStore:
+    """One store per API process: its group-commit writer and caches are shared by all requests."""
+    state = request.app.state
+    store: MongoVoteStore | None = getattr(state, "vote_store", None)
+    if store is None:
+        store = state.vote_store = MongoVoteStore(state.resources.db)
+    return store
+
+
+Store = Annotated[MongoVoteStore, Depends(vote_store)]

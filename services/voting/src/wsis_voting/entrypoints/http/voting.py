@@ -6,13 +6,15 @@ import hashlib
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel
 
 from wsis_shared.auth import Principal, optional_principal
 from wsis_shared.events import NomineeCard, utcnow
 from wsis_shared.vocabulary import CATEGORY_NAMES, Category, Role
-from wsis_voting.entrypoints.http.dependencies import Settings, UoW, Voter
+from wsis_voting.entrypoints.http.dependencies import Store, UoW, Voter
+from wsis_voting.entrypoints.http.voters import BotCheck, VoteRateLimit, client_ip
+from wsis_voting.service_layer import casting
 from wsis_voting.service_layer import voting as use_cases
 
 router = APIRouter(tags=["voting"])
@@ -65,19 +67,37 @@ async def get_ballot(year: int, uow: UoW) -> list[BallotCategoryPublic]:
     "/editions/{year}/votes",
     status_code=status.HTTP_201_CREATED,
     summary="Cast a vote: one per category (voter)",
-    responses={409: {"description": "already voted in this category, or voting is closed"}},
+    responses={
+        409: {"description": "already voted in this category, or voting is closed"},
+        422: {"description": "the entry is not a nominee of the category"},
+        429: {"description": "too many votes from this address or account: wait Retry-After"},
+    },
 )
 async def cast_vote(
-    year: int, body: VoteCreate, voter: Voter, uow: UoW, settings: Settings
+    year: int,
+    body: VoteCreate,
+    request: Request,
+    voter: Voter,
+    store: Store,
+    _limits: VoteRateLimit,
+    _proof: BotCheck,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="retrying with the same key returns the first answer, never a second vote",
+        ),
+    ] = None,
 ) -> VoteReceipt:
-    vote = await use_cases.cast_vote(
-        uow,
+    vote = await casting.cast_vote(
+        store,
         edition=year,
         category=body.category,
         entry_id=body.entry_id,
         voter=voter.subject,
         now=utcnow(),
-        pseudonym_key=settings.voter_pseudonym_key.get_secret_value().encode(),
+        ip=client_ip(request),
+        idempotency_key=idempotency_key,
     )
     return VoteReceipt.model_validate(vote.model_dump())
 

@@ -1,0 +1,292 @@
+"""A public vote storm against the whole stack (`python -m bench.vote_storm`, or `make bench`).
+
+The four services run as in production (the voting API in BENCH_API_PROCESSES processes, its
+worker apart); the demo edition is loaded through the APIs (eight nominees in four categories,
+voting open). Then BENCH_VOTERS voters each vote in three of the four categories, by 64
+concurrent clients. Printed: accepted votes/s, p50/p99 latency, tally lag p50/p99 (from a vote's
+acceptance until the tally counts it — a category's n-th accepted vote is taken as counted when
+the category's tally first reaches n, sampled every 50 ms), and in the same run two ceilings as
+ratios: a bare FastAPI POST endpoint, and the naive write path — one MongoDB transaction per vote
+holding the vote insert and an outbox insert — at the same concurrency. At the end the tally is
+verified against the votes (`tally verify`): there must be no difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from pymongo import AsyncMongoClient
+
+from bench.load import Figures, drive, percentile
+from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
+from wsis_devstack.platform import service_processes, wait_ready
+from wsis_devstack.processes import ManagedProcess, free_port
+from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.vocabulary import Role
+
+VOTERS = int(os.environ.get("BENCH_VOTERS", "20000"))
+CATEGORIES_PER_VOTER = 3
+CONCURRENCY = 64
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
+
+
+def voter_tokens(private_key_pem: bytes, count: int) -> list[str]:
+    key = load_pem_private_key(private_key_pem, password=None)
+    now = int(time.time())
+    return [
+        jwt.encode(
+            {
+                "sub": f"storm-voter-{n}",
+                "roles": [str(Role.VOTER)],
+                "aud": "wsis",
+                "iss": "wsis-dev",
+                "iat": now,
+                "exp": now + 3600,
+            },
+            key,  # type: ignore[arg-type]
+            algorithm="RS256",
+        )
+        for n in range(count)
+    ]
+
+
+async def naive_write_path(mongo_uri: str, total: int) -> Figures:
+    """One transaction per vote: the vote and an outbox record, `CONCURRENCY` at a time."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
+    db = client[f"bench_naive_{uuid.uuid4().hex[:6]}"]
+    await db["votes"].create_index([("edition", 1), ("category", 1), ("voter", 1)], unique=True)
+    await db.create_collection("outbox")
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(total):
+        queue.put_nowait(n)
+
+    async def worker() -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            started = time.perf_counter()
+            async with client.start_session() as session:
+
+                async def write(session: Any, n: int = n) -> None:
+                    vote = {"_id": uuid.uuid4().hex, "edition": 1, "category": "C4", "voter": n}
+                    await db["votes"].insert_one(vote, session=session)
+                    await db["outbox"].insert_one(
+                        {"_id": vote["_id"], "value": b"x" * 300, "sent_at": None},
+                        session=session,
+                    )
+
+                await session.with_transaction(write)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    elapsed = time.perf_counter() - started
+    await client.drop_database(db.name)
+    await client.close()
+    latencies.sort()
+    return Figures(
+        total / elapsed, percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+    )
+
+
+async def run(urls: dict[str, str], bare_url: str, private_key: bytes, mongo_uri: str) -> str:
+    voting = urls["voting"]
+
+    def token(subject: str, role: Role, org: str | None = None) -> str:
+        return sign_dev_token(private_key, subject=subject, roles=[role], organisation_id=org)
+
+    admin = token("bench-admin", Role.ADMIN)
+    await load_demo_data(
+        urls,
+        DemoTokens(
+            admin=admin,
+            chair=token("bench-chair", Role.CHAIR),
+            voters=[],
+            team=lambda org: token(f"bench-team-{org}", Role.SUBMITTER, org),
+            reviewer=lambda subject: token(subject, Role.REVIEWER),
+        ),
+    )
+    async with httpx.AsyncClient(timeout=30) as http:
+        deadline = time.monotonic() + 60
+        while True:  # nominations travel to voting as events: wait for the whole ballot
+            ballot = (await http.get(f"{voting}/editions/{DEMO_YEAR}/ballot")).json()
+            if sum(len(c["nominees"]) for c in ballot) >= 8 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+    nominees = {c["category"]: [n["entry_id"] for n in c["nominees"]] for c in ballot}
+    categories = sorted(nominees)
+    rng = random.Random(11)
+    tokens = voter_tokens(private_key, VOTERS)
+    ballots = [
+        (tokens[v], category, rng.choice(nominees[category]))
+        for v in range(VOTERS)
+        for category in rng.sample(categories, CATEGORIES_PER_VOTER)
+    ]
+    rng.shuffle(ballots)
+    accepted_at: dict[str, list[float]] = defaultdict(list)
+    refused: list[str] = []
+
+    async def cast(http: aiohttp.ClientSession, n: int) -> None:
+        voter, category, entry_id = ballots[n]
+        async with http.post(
+            f"{voting}/editions/{DEMO_YEAR}/votes",
+            json={"category": category, "entry_id": entry_id},
+            headers={"Authorization": f"Bearer {voter}"},
+        ) as response:
+            await response.read()
+            if response.status == 201:
+                accepted_at[category].append(time.perf_counter())
+            else:
+                refused.append(f"{response.status} {await response.text()}"[:300])
+
+    async def bare(http: aiohttp.ClientSession, n: int) -> None:
+        async with http.post(f"{bare_url}/bare", json={"category": "C4", "entry_id": "x"}) as r:
+            r.raise_for_status()
+            await r.read()
+
+    ceiling = await drive(len(ballots), bare, CONCURRENCY)
+    naive = await naive_write_path(mongo_uri, min(len(ballots), 20_000))
+
+    counted_at: dict[str, list[float]] = defaultdict(list)
+    expected_counts: dict[str, int] = {}
+    all_counted = asyncio.Event()
+    stop_sampling = asyncio.Event()
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
+    tallies = mongo[os.environ["BENCH_VOTING_DB"]]["tallies"]
+
+    async def sample_tally() -> None:
+        while not stop_sampling.is_set():
+            totals: dict[str, int] = defaultdict(int)
+            async for document in tallies.find({"edition": DEMO_YEAR}):
+                totals[document["category"]] += document["votes"]
+            now = time.perf_counter()
+            for category, total in totals.items():
+                seen = counted_at[category]
+                seen.extend([now] * (total - len(seen)))
+            if expected_counts and all(len(counted_at[c]) >= n for c, n in expected_counts.items()):
+                all_counted.set()
+            await asyncio.sleep(0.05)
+
+    baseline: dict[str, int] = defaultdict(int)
+    async for document in tallies.find({"edition": DEMO_YEAR}):
+        baseline[document["category"]] += document["votes"]
+    for category, total in baseline.items():
+        counted_at[category].extend([0.0] * total)  # the demo's own votes
+        accepted_at[category].extend([0.0] * total)
+    sampler = asyncio.create_task(sample_tally())
+    figures = await drive(len(ballots), cast, CONCURRENCY)
+    expected = {c: len(a) for c, a in accepted_at.items()}
+    expected_counts.update(expected)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_counted.wait(), 120)
+    stop_sampling.set()
+    await sampler
+    await mongo.close()
+    lags = sorted(
+        counted - accepted
+        for category in expected
+        for accepted, counted in zip(accepted_at[category], counted_at[category], strict=False)
+        if accepted > 0
+    )
+    async with httpx.AsyncClient(timeout=120) as http:
+        check = (
+            await http.get(
+                f"{voting}/editions/{DEMO_YEAR}/tally/verify",
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+        ).json()
+    accepted = sum(1 for c in expected for a in accepted_at[c] if a > 0)
+    return (
+        f"vote storm: {len(ballots):,} votes from {VOTERS:,} voters, {CONCURRENCY} clients, "
+        f"voting API in {API_PROCESSES} processes: {figures.line()} "
+        f"({accepted:,} accepted, {len(refused):,} refused{': ' + refused[0] if refused else ''})\n"
+        f"  tally lag p50 {percentile(lags, 0.5) * 1000:.0f} ms, "
+        f"p99 {percentile(lags, 0.99) * 1000:.0f} ms\n"
+        f"  bare FastAPI POST, {API_PROCESSES} processes (ceiling): {ceiling.line()} "
+        f"-> ratio {figures.per_s / ceiling.per_s:.2f}\n"
+        f"  naive path, one transaction per vote + outbox: {naive.line()} "
+        f"-> ratio {figures.per_s / naive.per_s:.2f}\n"
+        f"  tally verify: {len(check['differences'])} differences, "
+        f"{check['counted_votes']:,} counted, {check['uncounted_votes']} not yet counted"
+    )
+
+
+def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
+    private_key, public_key = ensure_dev_keys(workdir / "keys")
+    ports = {name: free_port() for name in ("submissions", "review", "voting", "stocktaking")}
+    prefix = f"storm{os.getpid()}_"
+    os.environ["BENCH_VOTING_DB"] = f"{prefix}voting"
+    env = os.environ | {
+        "WSIS_KAFKA_BOOTSTRAP": bootstrap,
+        "WSIS_MONGO_URI": mongo_uri,
+        "WSIS_MONGO_DB_PREFIX": prefix,
+        "WSIS_TOPIC_PREFIX": f"storm{os.getpid()}.",
+        "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
+        "WSIS_LOG_LEVEL": "WARNING",
+        # A storm from one address is what the benchmark is, not an attack.
+        "WSIS_VOTING_RATE_LIMITS_ENABLED": "false",
+    }
+    processes = service_processes(env, workdir / "logs", ports)
+    processes["voting"].argv = [sys.executable, "-m", "wsis_voting", "api"]
+    processes["voting"].env = dict(processes["voting"].env or {}) | {
+        "WSIS_VOTING_API_PROCESSES": str(API_PROCESSES)
+    }
+    voting_worker = ManagedProcess(
+        "voting-worker",
+        [sys.executable, "-m", "wsis_voting", "worker"],
+        log_path=workdir / "logs" / "voting-worker.log",
+        env=env,
+    )
+    bare_port = free_port()
+    bare = ManagedProcess(
+        "bare",
+        [sys.executable, "-m", "bench.bare_app", str(bare_port), str(API_PROCESSES)],
+        log_path=workdir / "logs" / "bare.log",
+    )
+    everything = (*processes.values(), voting_worker, bare)
+    try:
+        for process in everything:
+            process.start()
+        wait_ready(processes, ports, timeout_s=90)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.post(f"http://127.0.0.1:{bare_port}/bare", json={})
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        return asyncio.run(
+            run(urls, f"http://127.0.0.1:{bare_port}", private_key.read_bytes(), mongo_uri)
+        )
+    finally:
+        for process in everything:
+            process.stop()
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    from wsis_devstack.infrastructure import ephemeral_infrastructure
+    from wsis_devstack.paths import cache_dir
+
+    with tempfile.TemporaryDirectory() as directory:
+        bootstrap, uri = os.environ.get("WSIS_KAFKA_BOOTSTRAP"), os.environ.get("WSIS_MONGO_URI")
+        if bootstrap and uri:
+            print(main(bootstrap, uri, Path(directory)), flush=True)
+        else:
+            with ephemeral_infrastructure(cache_dir()) as infra:
+                print(main(infra.kafka_bootstrap, infra.mongo_uri, Path(directory)), flush=True)

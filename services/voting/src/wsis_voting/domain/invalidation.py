@@ -1,0 +1,64 @@
+"""An admin rules votes invalid (a bot farm, a bought campaign): by voters, by an address range,
+by a time window, or a combination; always with a reason, kept in an audit trail."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+from typing import Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from wsis_shared.vocabulary import Category
+
+
+class InvalidationRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=5, max_length=2000, description="why, for the audit trail")
+    voters: tuple[str, ...] = Field(default=(), max_length=10000)
+    ip_range: str | None = Field(default=None, description="CIDR, e.g. 203.0.113.0/24")
+    cast_from: AwareDatetime | None = None
+    cast_until: AwareDatetime | None = None
+    categories: tuple[Category, ...] = ()
+
+    @field_validator("ip_range")
+    @classmethod
+    def _network(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an address range such as 203.0.113.0/24") from None
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> Self:
+        if not (self.voters or self.ip_range or self.cast_from or self.cast_until):
+            raise ValueError(
+                "name voters, an ip_range or a time window: a rule without one would rule out "
+                "every vote"
+            )
+        if self.cast_from and self.cast_until and self.cast_until <= self.cast_from:
+            raise ValueError("cast_until must be after cast_from")
+        return self
+
+    def matches_ip(self, ip: str | None) -> bool:
+        if self.ip_range is None:
+            return True
+        if ip is None:
+            return False
+        try:
+            return ipaddress.ip_address(ip) in ipaddress.ip_network(self.ip_range)
+        except ValueError:
+            return False
+
+
+class Invalidation(BaseModel):
+    invalidation_id: str
+    edition: int
+    rule: InvalidationRule
+    by: str
+    at: datetime
+    votes_ruled_out: int
+    dry_run: bool = False

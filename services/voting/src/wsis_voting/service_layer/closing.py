@@ -1,0 +1,105 @@
+"""When the window closes: finalists per category from the valid votes, `champions.announced`
+once, and the bulletin of hashed receipts."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Final
+
+from wsis_shared.events import ChampionsAnnounced, ChampionsList
+from wsis_shared.vocabulary import Category
+from wsis_voting.domain.ballot import CategoryResults, tally_key
+from wsis_voting.domain.results import TIE_BREAK_RULE, NomineeCount, finalists, receipt_hash
+from wsis_voting.service_layer.unit_of_work import Runner, UnitOfWork
+
+# Votes accepted in the last moments of the window may still be in flight when the phase
+# changes; results wait this long after the change.
+GRACE: Final = timedelta(seconds=5)
+
+
+async def finalise_edition(uow: UnitOfWork, year: int, now: datetime) -> list[CategoryResults]:
+    """Decides the finalists of every category of a closed window, once: the edition's
+    `finalised_at` is written in the same transaction as the results and the events, so a
+    second worker (or a second run) finds it set and does nothing."""
+    edition = await uow.editions.get(year)
+    if not edition.window_closed or edition.finalised_at is not None:
+        return []
+    if edition.phase_changed_at is not None and now < edition.phase_changed_at + GRACE:
+        return []
+    by_category: dict[Category, list[NomineeCount]] = defaultdict(list)
+    for nominee in await uow.nominees.on_ballot(year):
+        by_category[nominee.card.category].append(NomineeCount(nominee.entry_id, 0, None))
+    decided = []
+    for category, zeroes in sorted(by_category.items()):
+        counted = {c.entry_id: c for c in await uow.votes.valid_counts(year, category)}
+        counts = [counted.get(z.entry_id, z) for z in zeroes]
+        results = CategoryResults(
+            edition=year,
+            category=category,
+            finalists=finalists(counts),
+            tie_break_rule=TIE_BREAK_RULE,
+            bulletin_salt=secrets.token_hex(16),
+            valid_votes=sum(c.votes for c in counts),
+            decided_at=now,
+        )
+        await uow.results.add(results)
+        await uow.publish(
+            ChampionsAnnounced(
+                occurred_at=now,
+                aggregate_id=results.key,
+                aggregate_version=1,
+                edition=year,
+                payload=ChampionsList(
+                    category=category,
+                    finalists=results.finalists,
+                    tie_break_rule=TIE_BREAK_RULE,
+                ),
+            ),
+            key=tally_key(year, category),
+        )
+        decided.append(results)
+    edition.finalised_at = now
+    await uow.editions.save(edition)
+    return decided
+
+
+async def finalise_closed_windows(runner: Runner, years: list[int], now: datetime) -> int:
+    decided = 0
+    for year in years:
+
+        async def work(uow: UnitOfWork, year: int = year) -> int:
+            return len(await finalise_edition(uow, year, now))
+
+        decided += await runner.run(work)
+    return decided
+
+
+async def champions(runner: Runner, *, year: int) -> list[CategoryResults]:
+    async def work(uow: UnitOfWork) -> list[CategoryResults]:
+        return await uow.results.of_edition(year)
+
+    return await runner.run(work)
+
+
+async def bulletin(
+    runner: Runner, *, year: int, category: Category
+) -> tuple[CategoryResults, dict[str, list[str]]] | None:
+    """The salt and, per nominee, the sorted hashes of its valid votes' receipts."""
+
+    async def work(uow: UnitOfWork) -> tuple[CategoryResults, dict[str, list[str]]] | None:
+        results = await uow.results.find(year, category)
+        if results is None:
+            return None
+        hashes: dict[str, list[str]] = {f.entry_id: [] for f in results.finalists}
+        async for entry_id, receipt_id in _receipts(uow, year, category):
+            hashes.setdefault(entry_id, []).append(receipt_hash(results.bulletin_salt, receipt_id))
+        return results, {entry: sorted(found) for entry, found in sorted(hashes.items())}
+
+    return await runner.run(work)
+
+
+def _receipts(uow: UnitOfWork, year: int, category: Category) -> AsyncIterator[tuple[str, str]]:
+    return uow.votes.receipts_of(year, category)

@@ -1,0 +1,68 @@
+"""An admin rules votes invalid: they stop counting, in the tally and in the results."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+
+from wsis_shared.auth import Principal
+from wsis_shared.errors import Conflict
+from wsis_voting.domain.invalidation import Invalidation, InvalidationRule
+from wsis_voting.service_layer.unit_of_work import Runner, UnitOfWork
+
+
+async def rule_out_votes(
+    runner: Runner,
+    *,
+    year: int,
+    rule: InvalidationRule,
+    dry_run: bool,
+    admin: Principal,
+    now: datetime,
+) -> Invalidation:
+    """Marks the matching valid votes invalid and takes the counted ones off the tally, in one
+    transaction with the audit record. Refused once the results are decided: they were
+    computed from the votes valid at that moment."""
+
+    async def work(uow: UnitOfWork) -> Invalidation:
+        edition = await uow.editions.get(year)
+        if edition.finalised_at is not None:
+            raise Conflict(
+                f"the results of {year} were decided on {edition.finalised_at:%Y-%m-%d %H:%M} "
+                "UTC; votes can be ruled invalid only before that"
+            )
+        found = await uow.votes.matching(
+            year,
+            voters=rule.voters,
+            categories=rule.categories,
+            cast_from=rule.cast_from,
+            cast_until=rule.cast_until,
+        )
+        ruled_out = [(vote, counted) for vote, counted in found if rule.matches_ip(vote.ip)]
+        invalidation = Invalidation(
+            invalidation_id=uuid.uuid4().hex,
+            edition=year,
+            rule=rule,
+            by=admin.subject,
+            at=now,
+            votes_ruled_out=len(ruled_out),
+            dry_run=dry_run,
+        )
+        if dry_run or not ruled_out:
+            return invalidation
+        await uow.votes.rule_out([v.receipt_id for v, _ in ruled_out], invalidation.invalidation_id)
+        counted = Counter((v.category, v.entry_id) for v, was_counted in ruled_out if was_counted)
+        for (category, entry_id), votes in counted.items():
+            await uow.tallies.increment(year, category, entry_id, by=-votes)
+        await uow.invalidations.add(invalidation)
+        return invalidation
+
+    return await runner.run(work)
+
+
+async def invalidations(runner: Runner, *, year: int) -> list[Invalidation]:
+    async def work(uow: UnitOfWork) -> list[Invalidation]:
+        return await uow.invalidations.of_edition(year)
+
+    return await runner.run(work)

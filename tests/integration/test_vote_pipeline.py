@@ -1,0 +1,195 @@
+"""Votes on the real mongod and broker: one per voter and category under a burst, group-committed
+writes each with their own answer, and the path votes → change-stream relay → Kafka → tally that
+neither loses nor doubles a vote, even when the relay starts over from scratch."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from tests.integration.helpers import eventually
+from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.events import EditionSchedule, NomineeCard, utcnow
+from wsis_shared.runtime import Resources, run_worker
+from wsis_shared.uow import MongoUnitOfWorkRunner
+from wsis_shared.vocabulary import Category, Phase, Region, Role, StakeholderType
+from wsis_voting.adapters.repositories import VotingUnitOfWork
+from wsis_voting.app import SERVICE, create_app
+from wsis_voting.domain.ballot import Nominee, VotingEdition
+from wsis_voting.service_layer import tally_audit
+from wsis_voting.settings import VotingSettings
+
+pytestmark = pytest.mark.integration
+
+YEAR = 2036
+NOMINEES = {Category.C4: ["c4-a", "c4-b", "c4-c"], Category.C9: ["c9-a", "c9-b"]}
+
+
+@dataclass
+class VotingApi:
+    http: httpx.AsyncClient
+    resources: Resources
+    settings: VotingSettings
+    private_key: bytes
+
+    def voter(self, name: str) -> dict[str, str]:
+        token = sign_dev_token(self.private_key, subject=name, roles=[Role.VOTER])
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def api(
+    mongo_uri: str,
+    mongo_db_prefix: str,
+    kafka_bootstrap: str,
+    topics: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[VotingApi]:
+    private_key, public_key = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
+    settings = VotingSettings(
+        mongo_uri=mongo_uri,
+        mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=topics,
+        jwt_public_key_file=public_key,
+        # The unique index is under test here, not the per-voter limit (tested with the voters).
+        rate_limits_enabled=False,
+    )
+    app = create_app(settings)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        resources: Resources = app.state.resources
+        now = utcnow()
+        edition = VotingEdition(
+            year=YEAR,
+            phase=Phase.VOTING,
+            schedule=EditionSchedule(
+                submission_opens=now - timedelta(days=90),
+                submission_closes=now - timedelta(days=60),
+                review_closes=now - timedelta(days=30),
+                voting_opens=now - timedelta(days=1),
+                voting_closes=now + timedelta(days=10),
+                results_at=now + timedelta(days=20),
+            ),
+            categories=tuple(NOMINEES),
+        )
+        await resources.db["editions"].insert_one(edition.model_dump() | {"_id": YEAR})
+        for category, entries in NOMINEES.items():
+            for entry_id in entries:
+                nominee = Nominee(
+                    card=NomineeCard(
+                        entry_id=entry_id,
+                        category=category,
+                        title=entry_id,
+                        short_description="…",
+                        organisation_name="Org",
+                        country="KE",
+                        region=Region.AFRICA,
+                        stakeholder_type=StakeholderType.ACADEMIA,
+                    ),
+                    edition=YEAR,
+                    nominated=True,
+                )
+                await resources.db["nominees"].insert_one(nominee.model_dump() | {"_id": entry_id})
+        yield VotingApi(http, resources, settings, private_key.read_bytes())
+        await resources.mongo.drop_database(resources.db.name)
+
+
+async def test_200_concurrent_attempts_of_one_voter_in_one_category_make_one_vote(
+    api: VotingApi,
+) -> None:
+    headers = api.voter("eager-voter")
+
+    responses = await asyncio.gather(
+        *(
+            api.http.post(
+                f"/editions/{YEAR}/votes",
+                json={"category": "C4", "entry_id": NOMINEES[Category.C4][n % 3]},
+                headers=headers,
+            )
+            for n in range(200)
+        )
+    )
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(201) == 1, codes
+    assert codes.count(409) == 199, codes
+    receipt = next(r.json()["receipt_id"] for r in responses if r.status_code == 201)
+    assert {r.json()["receipt_id"] for r in responses if r.status_code == 409} == {receipt}
+    assert await api.resources.db["votes"].count_documents({}) == 1
+
+
+async def test_a_retry_with_the_same_idempotency_key_gets_the_first_receipt(
+    api: VotingApi,
+) -> None:
+    headers = api.voter("retrying-voter") | {"Idempotency-Key": "tap-1"}
+    body = {"category": "C9", "entry_id": "c9-a"}
+
+    first = await api.http.post(f"/editions/{YEAR}/votes", json=body, headers=headers)
+    again = await api.http.post(f"/editions/{YEAR}/votes", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+
+
+async def _worker_until_counted(api: VotingApi, expected: int) -> None:
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(SERVICE, api.settings, stop))
+    runner = MongoUnitOfWorkRunner(api.resources, VotingUnitOfWork)
+    try:
+
+        async def all_counted() -> bool:
+            check = await tally_audit.verify(runner, edition=YEAR)
+            return check.ok and check.uncounted == 0 and check.counted_votes == expected
+
+        await eventually(all_counted, timeout_s=60, what=f"{expected} votes to be counted")
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 30)
+
+
+async def test_every_accepted_vote_is_counted_once_even_when_the_relay_starts_over(
+    api: VotingApi,
+) -> None:
+    ballots = [
+        (f"voter-{n}", category, entries[n % len(entries)])
+        for n in range(150)
+        for category, entries in NOMINEES.items()
+    ]
+    responses = await asyncio.gather(
+        *(
+            api.http.post(
+                f"/editions/{YEAR}/votes",
+                json={"category": category, "entry_id": entry_id},
+                headers=api.voter(voter),
+            )
+            for voter, category, entry_id in ballots
+        )
+    )
+    assert {r.status_code for r in responses} == {201}
+
+    await _worker_until_counted(api, len(ballots))
+    tallies = {d["_id"]: d["votes"] async for d in api.resources.db["tallies"].find()}
+    assert sum(tallies.values()) == len(ballots)
+    assert tallies[f"{YEAR}:C4:c4-a"] == 50
+
+    # The relay forgets where it was: it re-publishes every vote; the tally does not move.
+    await api.resources.db["relay_state"].delete_many({})
+    more = await api.http.post(
+        f"/editions/{YEAR}/votes",
+        json={"category": "C4", "entry_id": "c4-b"},
+        headers=api.voter("late-voter"),
+    )
+    assert more.status_code == 201
+    await _worker_until_counted(api, len(ballots) + 1)
+    after = {d["_id"]: d["votes"] async for d in api.resources.db["tallies"].find()}
+    assert after == tallies | {f"{YEAR}:C4:c4-b": tallies[f"{YEAR}:C4:c4-b"] + 1}
