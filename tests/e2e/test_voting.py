@@ -5,6 +5,7 @@ bulletin of hashed receipts, the chair's winner, and what the public Stocktaking
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import httpx
@@ -141,6 +142,23 @@ async def test_from_nomination_to_champions_and_the_winner(platform: Platform) -
             )
 
         await eventually(tally_settled, what="the tally to count every valid vote")
+
+        # The live stream: admins see running counts, the public does not (edition setting).
+        async def first_event(headers: dict[str, str]) -> dict[str, Any]:
+            url = f"{voting}/editions/{YEAR}/results/C9/stream"
+            async with http.stream("GET", url, headers=headers) as stream:
+                assert stream.headers["content-type"].startswith("text/event-stream")
+                async for line in stream.aiter_lines():
+                    if line.startswith("data:"):
+                        return dict(json.loads(line.removeprefix("data:").strip()))
+            raise AssertionError("the stream ended without an event")
+
+        live = await first_event(admin)
+        assert sorted(n["votes"] for n in live["nominees"]) == sorted(VOTES.values())
+        public = await first_event({})
+        assert {n["votes"] for n in public["nominees"]} == {None}
+        voter_token = await first_event(platform.headers(roles=["voter"], sub="voter-1-0"))
+        assert voter_token["counts_public"] is False, "a voter's token is just the public view"
 
         # The window closes: five finalists, once, under the tie rule.
         await set_phase("selection")

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from sse_starlette import EventSourceResponse
 
-from wsis_shared.auth import Principal, optional_principal
+from wsis_shared.auth import Principal, current_principal
+from wsis_shared.errors import WsisError
 from wsis_shared.events import NomineeCard, utcnow
 from wsis_shared.vocabulary import CATEGORY_NAMES, Category, Role
 from wsis_voting.entrypoints.http.dependencies import Store, UoW, Voter
 from wsis_voting.entrypoints.http.voters import BotCheck, VoteRateLimit, client_ip
 from wsis_voting.service_layer import casting
 from wsis_voting.service_layer import voting as use_cases
+from wsis_voting.service_layer.unit_of_work import Runner
 
 router = APIRouter(tags=["voting"])
 
@@ -108,6 +114,43 @@ async def my_votes(year: int, voter: Voter, uow: UoW) -> list[VoteReceipt]:
     return [VoteReceipt.model_validate(vote.model_dump()) for vote in votes]
 
 
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def _lenient_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """Results are public: a token that is not the identity provider's (a voter token of this
+    service, an expired one) just means the public view, never a 401."""
+    if credentials is None:
+        return None
+    try:
+        return await current_principal(request, credentials)
+    except WsisError:
+        return None
+
+
+Viewer = Annotated[Principal | None, Depends(_lenient_principal)]
+
+
+def _is_admin(viewer: Principal | None) -> bool:
+    return viewer is not None and viewer.has(Role.ADMIN)
+
+
+async def _snapshot(
+    runner: Runner, year: int, category: Category, privileged: bool
+) -> tuple[str, ResultsPublic]:
+    result = await use_cases.results(runner, edition=year, category=category, privileged=privileged)
+    body = ResultsPublic(
+        edition=year,
+        category=category,
+        counts_public=result.counts_public,
+        nominees=[NomineeResult(nominee=n.card, votes=votes) for n, votes in result.nominees],
+    )
+    return '"' + hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:32] + '"', body
+
+
 @router.get(
     "/editions/{year}/results/{category}",
     summary="Results of a category (public once results are out; admins always see counts)",
@@ -119,21 +162,43 @@ async def get_results(
     category: Category,
     response: Response,
     uow: UoW,
-    principal: Annotated[Principal | None, Depends(optional_principal)],
+    viewer: Viewer,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> ResultsPublic | Response:
-    privileged = principal is not None and principal.has(Role.ADMIN)
-    result = await use_cases.results(uow, edition=year, category=category, privileged=privileged)
-    body = ResultsPublic(
-        edition=year,
-        category=category,
-        counts_public=result.counts_public,
-        nominees=[NomineeResult(nominee=n.card, votes=votes) for n, votes in result.nominees],
-    )
-    etag = '"' + hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:32] + '"'
+    privileged = _is_admin(viewer)
+    etag, body = await _snapshot(uow, year, category, privileged)
     cache = "private, no-store" if privileged else "public, max-age=2"
     if if_none_match == etag:
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = cache
     return body
+
+
+STREAM_INTERVAL_S: Final = 1.0
+
+
+@router.get(
+    "/editions/{year}/results/{category}/stream",
+    summary="The results of a category as a live stream (Server-Sent Events, public)",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_results(
+    year: int, category: Category, request: Request, uow: UoW, viewer: Viewer
+) -> EventSourceResponse:
+    """An event `results` (the same JSON as GET …/results/{category}) at once and whenever the
+    results change, checked every second; counts follow the same rule as the GET. A page keeps
+    one connection; the browser's EventSource reconnects by itself."""
+    privileged = _is_admin(viewer)
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        last = None
+        while not await request.is_disconnected():
+            etag, body = await _snapshot(uow, year, category, privileged)
+            if etag != last:
+                last = etag
+                yield {"event": "results", "id": etag.strip('"'), "data": body.model_dump_json()}
+            await asyncio.sleep(STREAM_INTERVAL_S)
+
+    return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})
