@@ -7,7 +7,8 @@ concurrent clients. Printed: accepted votes/s, p50/p99 latency, tally lag p50/p9
 acceptance until the tally counts it — a category's n-th accepted vote is taken as counted when
 the category's tally first reaches n, sampled every 50 ms), and in the same run two ceilings as
 ratios: a bare FastAPI POST endpoint, and the naive write path — one MongoDB transaction per vote
-holding the vote insert and an outbox insert — at the same concurrency. At the end the tally is
+holding the vote insert and an outbox insert (`bench/naive_app.py`) — behind the same HTTP stack
+and the same number of processes, at the same concurrency. At the end the tally is
 verified against the votes (`tally verify`): there must be no difference.
 """
 
@@ -19,7 +20,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pymongo import AsyncMongoClient
 
-from bench.load import Figures, drive, percentile
+from bench.load import drive, percentile
 from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
 from wsis_devstack.platform import service_processes, wait_ready
 from wsis_devstack.processes import ManagedProcess, free_port
@@ -63,46 +63,9 @@ def voter_tokens(private_key_pem: bytes, count: int) -> list[str]:
     ]
 
 
-async def naive_write_path(mongo_uri: str, total: int) -> Figures:
-    """One transaction per vote: the vote and an outbox record, `CONCURRENCY` at a time."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
-    db = client[f"bench_naive_{uuid.uuid4().hex[:6]}"]
-    await db["votes"].create_index([("edition", 1), ("category", 1), ("voter", 1)], unique=True)
-    await db.create_collection("outbox")
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(total):
-        queue.put_nowait(n)
-
-    async def worker() -> None:
-        while not queue.empty():
-            n = queue.get_nowait()
-            started = time.perf_counter()
-            async with client.start_session() as session:
-
-                async def write(session: Any, n: int = n) -> None:
-                    vote = {"_id": uuid.uuid4().hex, "edition": 1, "category": "C4", "voter": n}
-                    await db["votes"].insert_one(vote, session=session)
-                    await db["outbox"].insert_one(
-                        {"_id": vote["_id"], "value": b"x" * 300, "sent_at": None},
-                        session=session,
-                    )
-
-                await session.with_transaction(write)
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    elapsed = time.perf_counter() - started
-    await client.drop_database(db.name)
-    await client.close()
-    latencies.sort()
-    return Figures(
-        total / elapsed, percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
-    )
-
-
-async def run(urls: dict[str, str], bare_url: str, private_key: bytes, mongo_uri: str) -> str:
+async def run(
+    urls: dict[str, str], bare_url: str, naive_url: str, private_key: bytes, mongo_uri: str
+) -> str:
     voting = urls["voting"]
 
     def token(subject: str, role: Role, org: str | None = None) -> str:
@@ -157,8 +120,13 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes, mongo_uri
             r.raise_for_status()
             await r.read()
 
+    async def naive(http: aiohttp.ClientSession, n: int) -> None:
+        async with http.post(f"{naive_url}/vote", json={"category": "C4"}) as r:
+            r.raise_for_status()
+            await r.read()
+
     ceiling = await drive(len(ballots), bare, CONCURRENCY)
-    naive = await naive_write_path(mongo_uri, min(len(ballots), 20_000))
+    naive_figures = await drive(min(len(ballots), 20_000), naive, CONCURRENCY)
 
     counted_at: dict[str, list[float]] = defaultdict(list)
     expected_counts: dict[str, int] = {}
@@ -217,8 +185,8 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes, mongo_uri
         f"p99 {percentile(lags, 0.99) * 1000:.0f} ms\n"
         f"  bare FastAPI POST, {API_PROCESSES} processes (ceiling): {ceiling.line()} "
         f"-> ratio {figures.per_s / ceiling.per_s:.2f}\n"
-        f"  naive path, one transaction per vote + outbox: {naive.line()} "
-        f"-> ratio {figures.per_s / naive.per_s:.2f}\n"
+        f"  naive path over the same HTTP stack, one transaction per vote + outbox: "
+        f"{naive_figures.line()} -> ratio {figures.per_s / naive_figures.per_s:.2f}\n"
         f"  tally verify: {len(check['differences'])} differences, "
         f"{check['counted_votes']:,} counted, {check['uncounted_votes']} not yet counted"
     )
@@ -250,27 +218,47 @@ def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
         log_path=workdir / "logs" / "voting-worker.log",
         env=env,
     )
-    bare_port = free_port()
+    bare_port, naive_port = free_port(), free_port()
     bare = ManagedProcess(
         "bare",
         [sys.executable, "-m", "bench.bare_app", str(bare_port), str(API_PROCESSES)],
         log_path=workdir / "logs" / "bare.log",
     )
-    everything = (*processes.values(), voting_worker, bare)
+    naive = ManagedProcess(
+        "naive",
+        [
+            sys.executable,
+            "-m",
+            "bench.naive_app",
+            str(naive_port),
+            str(API_PROCESSES),
+            mongo_uri,
+            f"{prefix}naive",
+        ],
+        log_path=workdir / "logs" / "naive.log",
+    )
+    everything = (*processes.values(), voting_worker, bare, naive)
     try:
         for process in everything:
             process.start()
         wait_ready(processes, ports, timeout_s=90)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.post(f"http://127.0.0.1:{bare_port}/bare", json={})
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        for url in (f"http://127.0.0.1:{bare_port}/bare", f"http://127.0.0.1:{naive_port}/vote"):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    httpx.post(url, json={}).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         return asyncio.run(
-            run(urls, f"http://127.0.0.1:{bare_port}", private_key.read_bytes(), mongo_uri)
+            run(
+                urls,
+                f"http://127.0.0.1:{bare_port}",
+                f"http://127.0.0.1:{naive_port}",
+                private_key.read_bytes(),
+                mongo_uri,
+            )
         )
     finally:
         for process in everything:

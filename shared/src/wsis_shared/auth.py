@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -41,6 +42,9 @@ class Principal(BaseModel):
         return bool(self.roles.intersection(roles))
 
 
+VERIFIED_TOKENS_KEPT: Final = 50_000
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -58,8 +62,22 @@ class TokenVerifier:
             serialization.load_pem_public_key(public_key_pem) if public_key_pem else None
         )
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        # Verified tokens, until they expire: a voter casts several votes, a reviewer saves a
+        # draft every few seconds, and an RS256 check is most of a request's own work.
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > time.time():
+            self._verified.move_to_end(token)
+            return cached[1]
+        principal, expires_at = await self._verify(token)
+        self._verified[token] = (expires_at, principal)
+        if len(self._verified) > VERIFIED_TOKENS_KEPT:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
@@ -82,12 +100,13 @@ class TokenVerifier:
             roles = frozenset(Role(role) for role in claims.get("roles", []))
         except ValueError as exc:
             raise Unauthenticated(f"the token names an unknown role: {exc}") from exc
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             roles=roles,
             organisation_id=claims.get("org"),
             name=claims.get("name"),
         )
+        return principal, float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -6,10 +6,11 @@ merge whatever order they arrive in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 
 from wsis_shared.events import EntryPublic, ReviewSummary
 from wsis_shared.mongo import Database, Session
@@ -57,8 +58,26 @@ class Catalogue:
             entry_id, edition, {"$set": {"review_summary": summary.model_dump(mode="python")}}, at
         )
 
-    async def add_vote(self, entry_id: str, edition: int, at: datetime) -> None:
-        await self._update(entry_id, edition, {"$inc": {"votes": 1}}, at)
+    async def add_votes(self, votes: Mapping[tuple[str, int], tuple[int, datetime]]) -> None:
+        """(entry, edition) -> (votes to add, time of the newest): one bulk write per batch."""
+        if not votes:
+            return
+        await self._records.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": entry_id},
+                    {
+                        "$inc": {"votes": count},
+                        "$set": {"updated_at": at},
+                        "$setOnInsert": {"edition": edition},
+                    },
+                    upsert=True,
+                )
+                for (entry_id, edition), (count, at) in votes.items()
+            ],
+            ordered=False,
+            session=self._session,
+        )
 
     async def put_edition(
         self, year: int, *, phase: Phase | None = None, show_running_counts: bool | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from wsis_shared.events import (
     ChampionsAnnounced,
     EditionCreated,
@@ -72,9 +74,15 @@ async def on_nomination(event: NominationDecided, tx: Tx) -> None:
         )
 
 
-@handlers.on(VoteCast)
-async def on_vote(event: VoteCast, tx: Tx) -> None:
-    await _catalogue(tx).add_vote(event.payload.entry_id, event.edition, event.occurred_at)
+@handlers.on_batch(VoteCast)
+async def on_votes(events: list[VoteCast], tx: Tx) -> None:
+    """Votes come in thousands a second at peaks: counted per entry, one bulk write a batch."""
+    votes: dict[tuple[str, int], tuple[int, datetime]] = {}
+    for event in events:
+        key = (event.payload.entry_id, event.edition)
+        count, newest = votes.get(key, (0, event.occurred_at))
+        votes[key] = (count + 1, max(newest, event.occurred_at))
+    await _catalogue(tx).add_votes(votes)
 
 
 @handlers.on(ChampionsAnnounced)
