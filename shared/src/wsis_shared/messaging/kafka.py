@@ -70,3 +70,30 @@ async def broker_reachable(bootstrap: str, timeout_s: float = 2.0) -> bool:
         return False
     finally:
         await client.close()
+
+
+class ReconnectingProducer:
+    """An idempotent producer started on first use and dropped after an error, so the next use
+    starts a fresh one (the relays' way through a broker outage)."""
+
+    def __init__(self, bootstrap: str, client_id: str) -> None:
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    async def get(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = idempotent_producer(self._bootstrap, client_id=self._client_id)
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def drop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 from pymongo import ASCENDING
@@ -25,7 +24,7 @@ from pymongo.errors import PyMongoError
 from wsis_shared.events import utcnow
 from wsis_shared.logging import get_logger
 from wsis_shared.messaging.headers import to_kafka
-from wsis_shared.messaging.kafka import idempotent_producer
+from wsis_shared.messaging.kafka import ReconnectingProducer
 from wsis_shared.messaging.lease import Lease
 from wsis_shared.messaging.outbox import OUTBOX
 from wsis_shared.mongo import Database
@@ -63,7 +62,7 @@ class OutboxRelay:
         self._max_backoff_s = max_backoff_s
         self._lease = Lease(db, "outbox-relay", f"{service}-relay")
         self._owner = self._lease.owner
-        self._producer: AIOKafkaProducer | None = None
+        self._producer = ReconnectingProducer(bootstrap, self._owner)
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = self._poll_interval_s
@@ -75,14 +74,14 @@ class OutboxRelay:
                     backoff = self._poll_interval_s
                 except (KafkaError, PyMongoError, OSError, TimeoutError) as exc:
                     log.warning("outbox.relay.retrying", error=repr(exc), backoff_s=backoff)
-                    await self._drop_producer()
+                    await self._producer.drop()
                     published = 0
                     backoff = min(backoff * 2, self._max_backoff_s)
                 if published < self._batch_size:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), backoff)
         finally:
-            await self._drop_producer()
+            await self._producer.drop()
             await self._lease.release()
             log.info("outbox.relay.stopped", owner=self._owner)
 
@@ -98,7 +97,7 @@ class OutboxRelay:
             .limit(self._batch_size)
             .to_list()
         )
-        producer = await self._ensure_producer()
+        producer = await self._producer.get()
         deliveries = []
         for record in records:
             topic = self._prefix + record["topic"]
@@ -130,23 +129,6 @@ class OutboxRelay:
         if sent_ids:
             log.debug("outbox.relay.published", count=len(sent_ids))
         return len(sent_ids)
-
-    async def _ensure_producer(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            producer = idempotent_producer(self._bootstrap, client_id=self._owner)
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self._producer = producer
-        return self._producer
-
-    async def _drop_producer(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            with contextlib.suppress(Exception):
-                await producer.stop()
 
 
 def _ok(result: Any) -> bool:

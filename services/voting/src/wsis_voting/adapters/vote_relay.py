@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 from typing import Any, Final
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from bson import Timestamp
 from prometheus_client import Counter, Gauge
@@ -25,7 +24,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 from wsis_shared.events import encode, topic_of, utcnow
 from wsis_shared.logging import get_logger
 from wsis_shared.messaging.headers import cloudevent_headers, to_kafka
-from wsis_shared.messaging.kafka import idempotent_producer
+from wsis_shared.messaging.kafka import ReconnectingProducer
 from wsis_shared.messaging.lease import Lease
 from wsis_shared.mongo import Database
 from wsis_voting.adapters.repositories import vote_of
@@ -62,7 +61,7 @@ class VoteRelay:
         self._batch_size = batch_size
         self._max_wait_ms = max_wait_ms
         self._lease = Lease(db, "vote-relay", "voting-vote-relay")
-        self._producer: AIOKafkaProducer | None = None
+        self._producer = ReconnectingProducer(bootstrap, self._lease.owner)
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.2
@@ -77,12 +76,12 @@ class VoteRelay:
                             await asyncio.wait_for(stop.wait(), 1.0)
                 except (KafkaError, PyMongoError, OSError, TimeoutError) as exc:
                     log.warning("vote_relay.retrying", error=repr(exc), backoff_s=backoff)
-                    await self._drop_producer()
+                    await self._producer.drop()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), backoff)
                     backoff = min(backoff * 2, 5.0)
         finally:
-            await self._drop_producer()
+            await self._producer.drop()
             await self._lease.release()
 
     async def _follow(self, stop: asyncio.Event) -> None:
@@ -138,7 +137,7 @@ class VoteRelay:
         return start
 
     async def _publish(self, documents: list[dict[str, Any]]) -> None:
-        producer = await self._ensure_producer()
+        producer = await self._producer.get()
         deliveries = []
         for document in documents:
             vote = vote_of(document)
@@ -163,20 +162,3 @@ class VoteRelay:
             {"$set": {"resume_token": token, "updated_at": utcnow()}},
             upsert=True,
         )
-
-    async def _ensure_producer(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            producer = idempotent_producer(self._bootstrap, client_id=self._lease.owner)
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self._producer = producer
-        return self._producer
-
-    async def _drop_producer(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            with contextlib.suppress(Exception):
-                await producer.stop()
