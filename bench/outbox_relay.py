@@ -81,7 +81,7 @@ async def relay_publish(
         while await relay.publish_pending():
             pass
         elapsed = time.perf_counter() - started
-        await relay._drop_producer()
+        await relay.close()
         assert await db["outbox"].count_documents({"sent_at": None}) == 0
         return len(events) / elapsed
     finally:

@@ -85,6 +85,10 @@ class OutboxRelay:
             await self._lease.release()
             log.info("outbox.relay.stopped", owner=self._owner)
 
+    async def close(self) -> None:
+        """Stops the producer (for callers of `publish_pending` outside `run`)."""
+        await self._producer.drop()
+
     async def publish_pending(self) -> int:
         """Publish one batch of pending records in order; returns how many were published."""
         pending = await self._outbox.count_documents({"sent_at": None})
