@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -92,3 +93,10 @@ def test_dockerfile_is_multi_stage_pinned_non_root_and_healthchecked() -> None:
     assert '"uv==0.13.8"' in dockerfile
     assert "0.13.8" in (ROOT / "scripts" / "bootstrap-uv.sh").read_text()
     assert "--require-hashes" in dockerfile
+
+
+def test_the_kraft_cluster_id_is_a_kafka_uuid(compose: dict[str, Any]) -> None:
+    """`kafka-storage.sh format` refuses anything but 16 bytes in unpadded base64url."""
+    cluster_id = compose["services"]["kafka"]["environment"]["CLUSTER_ID"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id)
+    assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
