@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
+from wsis_shared.auth import ensure_dev_keys
 from wsis_shared.messaging.kafka import partitions_of
+from wsis_shared.runtime import Resources, ServiceDefinition
+from wsis_shared.settings import ServiceSettings
 
 
 async def eventually(
@@ -39,3 +46,25 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
         return records
     finally:
         await consumer.stop()
+
+
+@asynccontextmanager
+async def service_resources(
+    definition: ServiceDefinition[Any],
+    settings_type: type[ServiceSettings],
+    *,
+    mongo_uri: str,
+    mongo_db_prefix: str,
+    keys_dir: Path,
+) -> AsyncIterator[Resources]:
+    """A service's resources (client, database with its indexes, outbox) on a database of its
+    own, dropped afterwards."""
+    _, public_key = ensure_dev_keys(keys_dir)
+    settings = settings_type(
+        mongo_uri=mongo_uri,
+        mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
+        jwt_public_key_file=public_key,
+    )
+    async with definition.open_resources(settings) as opened:
+        yield opened
+        await opened.mongo.drop_database(opened.db.name)

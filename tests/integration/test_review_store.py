@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.integration.helpers import service_resources
 from wsis_review.adapters.repositories import ReviewUnitOfWork
 from wsis_review.app import SERVICE
 from wsis_review.domain.candidates import Candidate
@@ -20,7 +20,7 @@ from wsis_review.domain.reviewers import ReviewerFields
 from wsis_review.service_layer import assignments, reviewers, winners
 from wsis_review.service_layer.unit_of_work import UnitOfWork
 from wsis_review.settings import ReviewSettings
-from wsis_shared.auth import Principal, ensure_dev_keys
+from wsis_shared.auth import Principal
 from wsis_shared.errors import WsisError
 from wsis_shared.events import ChampionsList, EntryPublic, Finalist
 from wsis_shared.runtime import Resources
@@ -38,15 +38,14 @@ CHAIR = Principal(subject="chair", roles=frozenset({Role.CHAIR}))
 async def resources(
     mongo_uri: str, mongo_db_prefix: str, tmp_path: Path
 ) -> AsyncIterator[Resources]:
-    _, public_key = ensure_dev_keys(tmp_path)
-    settings = ReviewSettings(
+    async with service_resources(
+        SERVICE,
+        ReviewSettings,
         mongo_uri=mongo_uri,
-        mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
-        jwt_public_key_file=public_key,
-    )
-    async with SERVICE.open_resources(settings) as opened:
+        mongo_db_prefix=mongo_db_prefix,
+        keys_dir=tmp_path,
+    ) as opened:
         yield opened
-        await opened.mongo.drop_database(opened.db.name)
 
 
 @pytest.fixture

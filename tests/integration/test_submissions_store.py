@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from wsis_shared.auth import Principal, ensure_dev_keys
+from tests.integration.helpers import service_resources
+from wsis_shared.auth import Principal
 from wsis_shared.events import EditionSchedule
 from wsis_shared.runtime import Resources
 from wsis_shared.uow import MongoUnitOfWorkRunner
@@ -33,15 +33,14 @@ NOW = datetime(2030, 2, 1, tzinfo=UTC)
 async def resources(
     mongo_uri: str, mongo_db_prefix: str, tmp_path: Path
 ) -> AsyncIterator[Resources]:
-    _, public_key = ensure_dev_keys(tmp_path)
-    settings = SubmissionsSettings(
+    async with service_resources(
+        SERVICE,
+        SubmissionsSettings,
         mongo_uri=mongo_uri,
-        mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
-        jwt_public_key_file=public_key,
-    )
-    async with SERVICE.open_resources(settings) as opened:
+        mongo_db_prefix=mongo_db_prefix,
+        keys_dir=tmp_path,
+    ) as opened:
         yield opened
-        await opened.mongo.drop_database(opened.db.name)
 
 
 def clock(at: datetime) -> Callable[[], datetime]:
