@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import assignment, outbox_relay, submissions
+from bench import assignment, outbox_relay, submissions, vote_storm
 from wsis_devstack.infrastructure import ephemeral_infrastructure
 from wsis_devstack.paths import cache_dir
 from wsis_shared.logging import configure_logging
@@ -27,6 +27,8 @@ def report(bootstrap: str, mongo_uri: str) -> None:
     if "--only-outbox" not in sys.argv:
         with tempfile.TemporaryDirectory() as workdir:
             print(submissions.main(bootstrap, mongo_uri, Path(workdir)), flush=True)
+        with tempfile.TemporaryDirectory() as workdir:
+            print(vote_storm.main(bootstrap, mongo_uri, Path(workdir)), flush=True)
 
 
 def main() -> None:

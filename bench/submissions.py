@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,8 @@ import aiohttp
 import httpx
 
 from bench.load import drive
-from wsis_devstack.platform import service_processes, wait_ready
-from wsis_devstack.processes import ManagedProcess, free_port
-from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from bench.stack import running_stack
+from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Category, Role
 
 TOTAL = int(os.environ.get("BENCH_SUBMISSIONS", "10000"))
@@ -132,48 +130,15 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes) -> str:
 
 
 def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
-    private_key, public_key = ensure_dev_keys(workdir / "keys")
-    ports = {name: free_port() for name in ("submissions", "review", "voting", "stocktaking")}
-    env = os.environ | {
-        "WSIS_KAFKA_BOOTSTRAP": bootstrap,
-        "WSIS_MONGO_URI": mongo_uri,
-        "WSIS_MONGO_DB_PREFIX": f"bench{os.getpid()}_",
-        "WSIS_TOPIC_PREFIX": f"bench{os.getpid()}.",
-        "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
-        "WSIS_LOG_LEVEL": "WARNING",
-    }
-    processes = service_processes(env, workdir / "logs", ports)
     # The submissions service as in production: its API in API_PROCESSES processes, its worker
     # (outbox relay, scheduler) apart.
-    processes["submissions"].argv = [sys.executable, "-m", "wsis_submissions", "api"]
-    processes["submissions"].env = dict(processes["submissions"].env or {}) | {
-        "WSIS_SUBMISSIONS_API_PROCESSES": str(API_PROCESSES)
-    }
-    submissions_worker = ManagedProcess(
-        "submissions-worker",
-        [sys.executable, "-m", "wsis_submissions", "worker"],
-        log_path=workdir / "logs" / "submissions-worker.log",
-        env=env,
-    )
-    bare_port = free_port()
-    bare = ManagedProcess(
-        "bare",
-        [sys.executable, "-m", "bench.bare_app", str(bare_port), str(API_PROCESSES)],
-        log_path=workdir / "logs" / "bare.log",
-    )
-    try:
-        for process in (*processes.values(), submissions_worker, bare):
-            process.start()
-        wait_ready(processes, ports, timeout_s=90)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.post(f"http://127.0.0.1:{bare_port}/bare", json={})
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        return asyncio.run(run(urls, f"http://127.0.0.1:{bare_port}", private_key.read_bytes()))
-    finally:
-        for process in (*processes.values(), submissions_worker, bare):
-            process.stop()
+    with running_stack(
+        bootstrap,
+        mongo_uri,
+        workdir,
+        split="submissions",
+        api_processes=API_PROCESSES,
+        references={"bare_app": ([], "/bare")},
+    ) as stack:
+        bare_url = stack.references["bare_app"].removesuffix("/bare")
+        return asyncio.run(run(stack.urls, bare_url, stack.private_key))

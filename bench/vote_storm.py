@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import os
 import random
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -31,10 +30,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pymongo import AsyncMongoClient
 
 from bench.load import drive, percentile
+from bench.stack import running_stack
 from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
-from wsis_devstack.platform import service_processes, wait_ready
-from wsis_devstack.processes import ManagedProcess, free_port
-from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
 
 VOTERS = int(os.environ.get("BENCH_VOTERS", "20000"))
@@ -193,76 +191,30 @@ async def run(
 
 
 def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
-    private_key, public_key = ensure_dev_keys(workdir / "keys")
-    ports = {name: free_port() for name in ("submissions", "review", "voting", "stocktaking")}
-    prefix = f"storm{os.getpid()}_"
-    os.environ["BENCH_VOTING_DB"] = f"{prefix}voting"
-    env = os.environ | {
-        "WSIS_KAFKA_BOOTSTRAP": bootstrap,
-        "WSIS_MONGO_URI": mongo_uri,
-        "WSIS_MONGO_DB_PREFIX": prefix,
-        "WSIS_TOPIC_PREFIX": f"storm{os.getpid()}.",
-        "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
-        "WSIS_LOG_LEVEL": "WARNING",
+    # The voting service as in production: its API in API_PROCESSES processes, its worker apart.
+    with running_stack(
+        bootstrap,
+        mongo_uri,
+        workdir,
+        split="voting",
+        api_processes=API_PROCESSES,
+        references={
+            "bare_app": ([], "/bare"),
+            "naive_app": ([mongo_uri, f"naive{os.getpid()}"], "/vote"),
+        },
         # A storm from one address is what the benchmark is, not an attack.
-        "WSIS_VOTING_RATE_LIMITS_ENABLED": "false",
-    }
-    processes = service_processes(env, workdir / "logs", ports)
-    processes["voting"].argv = [sys.executable, "-m", "wsis_voting", "api"]
-    processes["voting"].env = dict(processes["voting"].env or {}) | {
-        "WSIS_VOTING_API_PROCESSES": str(API_PROCESSES)
-    }
-    voting_worker = ManagedProcess(
-        "voting-worker",
-        [sys.executable, "-m", "wsis_voting", "worker"],
-        log_path=workdir / "logs" / "voting-worker.log",
-        env=env,
-    )
-    bare_port, naive_port = free_port(), free_port()
-    bare = ManagedProcess(
-        "bare",
-        [sys.executable, "-m", "bench.bare_app", str(bare_port), str(API_PROCESSES)],
-        log_path=workdir / "logs" / "bare.log",
-    )
-    naive = ManagedProcess(
-        "naive",
-        [
-            sys.executable,
-            "-m",
-            "bench.naive_app",
-            str(naive_port),
-            str(API_PROCESSES),
-            mongo_uri,
-            f"{prefix}naive",
-        ],
-        log_path=workdir / "logs" / "naive.log",
-    )
-    everything = (*processes.values(), voting_worker, bare, naive)
-    try:
-        for process in everything:
-            process.start()
-        wait_ready(processes, ports, timeout_s=90)
-        for url in (f"http://127.0.0.1:{bare_port}/bare", f"http://127.0.0.1:{naive_port}/vote"):
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    httpx.post(url, json={}).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        env={"WSIS_VOTING_RATE_LIMITS_ENABLED": "false"},
+    ) as stack:
+        os.environ["BENCH_VOTING_DB"] = f"{stack.db_prefix}voting"
         return asyncio.run(
             run(
-                urls,
-                f"http://127.0.0.1:{bare_port}",
-                f"http://127.0.0.1:{naive_port}",
-                private_key.read_bytes(),
+                stack.urls,
+                stack.references["bare_app"].removesuffix("/bare"),
+                stack.references["naive_app"].removesuffix("/vote"),
+                stack.private_key,
                 mongo_uri,
             )
         )
-    finally:
-        for process in everything:
-            process.stop()
 
 
 if __name__ == "__main__":
