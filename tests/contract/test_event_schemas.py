@@ -38,11 +38,13 @@ from wsis_shared.events import (
     ReviewAssignment,
     ReviewUnassigned,
     ReviewUnassignment,
+    RuledOutVotes,
     SubmissionAmended,
     SubmissionSubmitted,
     SubmissionWithdrawn,
     UndecodableEvent,
     VoteCast,
+    VotesRuledOut,
     WinnerSelected,
     WinnerSelection,
     Withdrawal,
@@ -224,6 +226,18 @@ def _vote_cast() -> VoteCast:
     )
 
 
+def _votes_ruled_out() -> VotesRuledOut:
+    return VotesRuledOut(
+        **_envelope(f"ruling-1:{Category.C4}"),
+        payload=RuledOutVotes(
+            category=Category.C4,
+            invalidation_id="ruling-1",
+            reason="one script, many accounts",
+            votes_by_entry={"entry-7": 12, "entry-9": 1},
+        ),
+    )
+
+
 def _champions_announced() -> ChampionsAnnounced:
     return ChampionsAnnounced(
         **_envelope(f"{EDITION}:{Category.C4}"),
@@ -259,6 +273,7 @@ FACTORIES: dict[type[EventBase], Callable[[], EventBase]] = {
     NominationDecided: _nomination_decided,
     WinnerSelected: _winner_selected,
     VoteCast: _vote_cast,
+    VotesRuledOut: _votes_ruled_out,
     ChampionsAnnounced: _champions_announced,
     ReportPublished: _report_published,
 }

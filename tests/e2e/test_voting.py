@@ -220,3 +220,15 @@ async def test_from_nomination_to_champions_and_the_winner(platform: Platform) -
             await eventually(stocktaking_shows_results, what="stocktaking to show the results")
         finally:
             assert seen == expected
+
+        # Once results are out the public sees the counts: the bots' votes are not among them.
+        await set_phase("results")
+
+        async def counts_public() -> bool:
+            votes = []
+            for n in range(len(ORGS)):
+                r = await http.get(f"{stocktaking}/entries/{entry_of[n]}")
+                votes.append(r.json()["votes"])
+            return votes == [VOTES[n] for n in range(len(ORGS))]
+
+        await eventually(counts_public, what="stocktaking's counts without the ruled-out votes")

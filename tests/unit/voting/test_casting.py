@@ -14,7 +14,7 @@ from tests.unit.voting.fakes import FakeRunner, InMemoryVoteStore, State
 from tests.unit.voting.test_ballot import KEY, NOW, VOTER, YEAR, _edition, _nominee
 from wsis_shared.auth import Principal
 from wsis_shared.errors import Conflict, InvalidInput, PhaseClosed
-from wsis_shared.events import ChampionsAnnounced, encode, topic_of
+from wsis_shared.events import ChampionsAnnounced, VotesRuledOut, encode, topic_of
 from wsis_shared.vocabulary import Category, Phase, Role
 from wsis_voting.domain.ballot import AlreadyVoted, Vote, tally_key, voter_pseudonym
 from wsis_voting.domain.invalidation import InvalidationRule
@@ -209,6 +209,10 @@ async def test_votes_ruled_out_by_address_range_stop_counting(runner: FakeRunner
     await count_all(runner)  # the late bot's event arrives after the ruling
 
     assert done.votes_ruled_out == 4
+    [(ruling, key)] = [(e, k) for e, k in runner.published if isinstance(e, VotesRuledOut)]
+    assert key == "2027:C4"
+    assert ruling.payload.votes_by_entry == {"entry-2": 4}, "stocktaking takes them off"
+    assert ruling.payload.reason == "bot farm seen in the logs"
     assert runner.state.tallies[(YEAR, "C4", "entry-2")] == 0
     assert runner.state.tallies[(YEAR, "C4", "entry-1")] == 1
     assert runner.state.votes[late_bot.receipt_id].counted is False

@@ -48,7 +48,9 @@ from wsis_shared.events.voting import (
     ChampionsAnnounced,
     ChampionsList,
     Finalist,
+    RuledOutVotes,
     VoteCast,
+    VotesRuledOut,
 )
 
 __all__ = [
@@ -79,12 +81,14 @@ __all__ = [
     "ReviewSummary",
     "ReviewUnassigned",
     "ReviewUnassignment",
+    "RuledOutVotes",
     "SubmissionAmended",
     "SubmissionSubmitted",
     "SubmissionWithdrawn",
     "TopicSpec",
     "UndecodableEvent",
     "VoteCast",
+    "VotesRuledOut",
     "WinnerSelected",
     "WinnerSelection",
     "Withdrawal",

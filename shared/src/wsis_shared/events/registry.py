@@ -28,7 +28,7 @@ from wsis_shared.events.submissions import (
     SubmissionSubmitted,
     SubmissionWithdrawn,
 )
-from wsis_shared.events.voting import ChampionsAnnounced, VoteCast
+from wsis_shared.events.voting import ChampionsAnnounced, VoteCast, VotesRuledOut
 
 EditionsEvent = Annotated[EditionCreated | EditionPhaseChanged, Field(discriminator="event_type")]
 SubmissionsEvent = Annotated[
@@ -39,7 +39,7 @@ ReviewEvent = Annotated[
     EligibilityDecided | ReviewAssigned | ReviewUnassigned | NominationDecided | WinnerSelected,
     Field(discriminator="event_type"),
 ]
-VotesEvent = Annotated[VoteCast, Field(discriminator="event_type")]
+VotesEvent = Annotated[VoteCast | VotesRuledOut, Field(discriminator="event_type")]
 VotingEvent = Annotated[ChampionsAnnounced, Field(discriminator="event_type")]
 StocktakingEvent = Annotated[ReportPublished, Field(discriminator="event_type")]
 
@@ -108,10 +108,11 @@ TOPICS: Final[dict[str, TopicSpec]] = {
         ),
         TopicSpec(
             "wsis.votes.v1",
-            (VoteCast,),
+            (VoteCast, VotesRuledOut),
             TypeAdapter(VotesEvent),
             partitions=6,
-            description="One event per accepted vote; key = edition:category, so one consumer "
+            description="One event per accepted vote, and per category the votes ruled out; key = "
+            "edition:category, so one consumer "
             "owns a category's tally.",
         ),
         TopicSpec(

@@ -24,6 +24,21 @@ class VoteCast(EventBase):
     payload: CastVote
 
 
+class RuledOutVotes(Frozen):
+    """Votes of one category an admin ruled invalid: consumers that count `vote.cast` take
+    these off (whatever the order in which both reach them, the sum is right)."""
+
+    category: Category
+    invalidation_id: str
+    reason: str
+    votes_by_entry: dict[str, int]
+
+
+class VotesRuledOut(EventBase):
+    event_type: Literal["votes.ruled_out"] = "votes.ruled_out"
+    payload: RuledOutVotes
+
+
 class Finalist(Frozen):
     entry_id: str
     votes: int = Field(ge=0)

@@ -14,6 +14,7 @@ from wsis_shared.events import (
     SubmissionSubmitted,
     SubmissionWithdrawn,
     VoteCast,
+    VotesRuledOut,
     WinnerSelected,
 )
 from wsis_shared.messaging import Handlers, Tx
@@ -83,6 +84,18 @@ async def on_votes(events: list[VoteCast], tx: Tx) -> None:
         count, newest = votes.get(key, (0, event.occurred_at))
         votes[key] = (count + 1, max(newest, event.occurred_at))
     await _catalogue(tx).add_votes(votes)
+
+
+@handlers.on(VotesRuledOut)
+async def on_votes_ruled_out(event: VotesRuledOut, tx: Tx) -> None:
+    """Taken off the running counts; the `vote.cast` of a ruled-out vote may arrive before or
+    after this, the sum is the same."""
+    await _catalogue(tx).add_votes(
+        {
+            (entry_id, event.edition): (-votes, event.occurred_at)
+            for entry_id, votes in event.payload.votes_by_entry.items()
+        }
+    )
 
 
 @handlers.on(ChampionsAnnounced)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 
 from wsis_shared.auth import Principal
 from wsis_shared.errors import Conflict
+from wsis_shared.events import RuledOutVotes, VotesRuledOut
+from wsis_shared.vocabulary import Category
+from wsis_voting.domain.ballot import tally_key
 from wsis_voting.domain.invalidation import Invalidation, InvalidationRule
 from wsis_voting.service_layer.unit_of_work import Runner, UnitOfWork
 
@@ -56,6 +59,25 @@ async def rule_out_votes(
         for (category, entry_id), votes in counted.items():
             await uow.tallies.increment(year, category, entry_id, by=-votes)
         await uow.invalidations.add(invalidation)
+        by_category: dict[Category, Counter[str]] = defaultdict(Counter)
+        for vote, _ in ruled_out:
+            by_category[vote.category][vote.entry_id] += 1
+        for category, per_entry in sorted(by_category.items()):
+            await uow.publish(
+                VotesRuledOut(
+                    occurred_at=now,
+                    aggregate_id=f"{invalidation.invalidation_id}:{category}",
+                    aggregate_version=1,
+                    edition=year,
+                    payload=RuledOutVotes(
+                        category=category,
+                        invalidation_id=invalidation.invalidation_id,
+                        reason=rule.reason,
+                        votes_by_entry=dict(sorted(per_entry.items())),
+                    ),
+                ),
+                key=tally_key(year, category),
+            )
         return invalidation
 
     return await runner.run(work)
