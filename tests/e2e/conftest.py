@@ -121,3 +121,34 @@ def platform(
                 process.wait()
                 print(f"{service} did not stop on SIGTERM within 15 s")
         mail.stop()
+
+
+@dataclass(frozen=True)
+class EditionAdmin:
+    """An admin running one edition through the submissions service's public API."""
+
+    http: httpx.AsyncClient
+    platform: Platform
+    year: int
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return self.platform.headers(roles=["admin"], sub="admin-1")
+
+    async def open(self, schedule: dict[str, str]) -> None:
+        """Creates the edition and opens its submission phase."""
+        r = await self.http.post(
+            f"{self.platform.url('submissions')}/editions",
+            json={"year": self.year, "title": f"WSIS Prizes {self.year}", "schedule": schedule},
+            headers=self._headers,
+        )
+        assert r.status_code == 201, r.text
+        await self.set_phase("submission")
+
+    async def set_phase(self, phase: str) -> None:
+        r = await self.http.post(
+            f"{self.platform.url('submissions')}/editions/{self.year}/phase",
+            json={"phase": phase},
+            headers=self._headers,
+        )
+        assert r.status_code == 200, r.text

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import EditionAdmin, Platform
 from tests.e2e.test_walking_skeleton import schedule as skeleton_schedule
 from tests.integration.helpers import eventually
 
@@ -74,19 +74,9 @@ async def test_entries_go_through_the_review_to_the_ballot(platform: Platform) -
         submissions, review = platform.url("submissions"), platform.url("review")
         voting, stocktaking = platform.url("voting"), platform.url("stocktaking")
 
-        async def set_phase(phase: str) -> None:
-            r = await http.post(
-                f"{submissions}/editions/{YEAR}/phase", json={"phase": phase}, headers=admin
-            )
-            assert r.status_code == 200, r.text
-
-        r = await http.post(
-            f"{submissions}/editions",
-            json={"year": YEAR, "title": f"WSIS Prizes {YEAR}", "schedule": schedule()},
-            headers=admin,
-        )
-        assert r.status_code == 201, r.text
-        await set_phase("submission")
+        edition = EditionAdmin(http, platform, YEAR)
+        await edition.open(schedule())
+        set_phase = edition.set_phase
 
         # The chair builds the expert group from a CSV and sets the edition's review rules.
         r = await http.post(

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import EditionAdmin, Platform
 from tests.e2e.test_review import entry_content
 from tests.e2e.test_walking_skeleton import schedule as skeleton_schedule
 from tests.integration.helpers import eventually
@@ -48,20 +48,9 @@ async def test_from_nomination_to_champions_and_the_winner(platform: Platform) -
     voting, stocktaking = platform.url("voting"), platform.url("stocktaking")
 
     async with httpx.AsyncClient(timeout=15) as http:
-
-        async def set_phase(phase: str) -> None:
-            r = await http.post(
-                f"{submissions}/editions/{YEAR}/phase", json={"phase": phase}, headers=admin
-            )
-            assert r.status_code == 200, r.text
-
-        r = await http.post(
-            f"{submissions}/editions",
-            json={"year": YEAR, "title": f"WSIS Prizes {YEAR}", "schedule": schedule()},
-            headers=admin,
-        )
-        assert r.status_code == 201, r.text
-        await set_phase("submission")
+        edition = EditionAdmin(http, platform, YEAR)
+        await edition.open(schedule())
+        set_phase = edition.set_phase
         entry_of: dict[int, str] = {}
         for n, org in enumerate(ORGS):
             team = platform.headers(roles=["submitter"], sub=f"team-{org}", org=org)
