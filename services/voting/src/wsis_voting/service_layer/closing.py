@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -94,12 +93,8 @@ async def bulletin(
         if results is None:
             return None
         hashes: dict[str, list[str]] = {f.entry_id: [] for f in results.finalists}
-        async for entry_id, receipt_id in _receipts(uow, year, category):
+        async for entry_id, receipt_id in uow.votes.receipts_of(year, category):
             hashes.setdefault(entry_id, []).append(receipt_hash(results.bulletin_salt, receipt_id))
         return results, {entry: sorted(found) for entry, found in sorted(hashes.items())}
 
     return await runner.run(work)
-
-
-def _receipts(uow: UnitOfWork, year: int, category: Category) -> AsyncIterator[tuple[str, str]]:
-    return uow.votes.receipts_of(year, category)

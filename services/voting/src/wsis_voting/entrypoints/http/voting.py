@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Final
@@ -178,6 +179,35 @@ async def get_results(
 STREAM_INTERVAL_S: Final = 1.0
 
 
+class SharedSnapshots:
+    """The streams' results, read at most once per interval per process whatever the number of
+    open pages: at a peak thousands of viewers share one query a second, not one each."""
+
+    def __init__(self, max_age_s: float = STREAM_INTERVAL_S) -> None:
+        self._max_age_s = max_age_s
+        self._found: dict[tuple[int, Category, bool], tuple[float, str, ResultsPublic]] = {}
+        self._locks: dict[tuple[int, Category, bool], asyncio.Lock] = {}
+
+    async def get(
+        self, runner: Runner, year: int, category: Category, privileged: bool
+    ) -> tuple[str, ResultsPublic]:
+        key = (year, category, privileged)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            found = self._found.get(key)
+            if found is None or time.monotonic() - found[0] >= self._max_age_s:
+                etag, body = await _snapshot(runner, year, category, privileged)
+                found = self._found[key] = (time.monotonic(), etag, body)
+        return found[1], found[2]
+
+
+def _shared_snapshots(request: Request) -> SharedSnapshots:
+    state = request.app.state
+    snapshots: SharedSnapshots | None = getattr(state, "results_snapshots", None)
+    if snapshots is None:
+        snapshots = state.results_snapshots = SharedSnapshots()
+    return snapshots
+
+
 @router.get(
     "/editions/{year}/results/{category}/stream",
     summary="The results of a category as a live stream (Server-Sent Events, public)",
@@ -191,11 +221,12 @@ async def stream_results(
     results change, checked every second; counts follow the same rule as the GET. A page keeps
     one connection; the browser's EventSource reconnects by itself."""
     privileged = _is_admin(viewer)
+    snapshots = _shared_snapshots(request)
 
     async def events() -> AsyncIterator[dict[str, str]]:
         last = None
         while not await request.is_disconnected():
-            etag, body = await _snapshot(uow, year, category, privileged)
+            etag, body = await snapshots.get(uow, year, category, privileged)
             if etag != last:
                 last = etag
                 yield {"event": "results", "id": etag.strip('"'), "data": body.model_dump_json()}
