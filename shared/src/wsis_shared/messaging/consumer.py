@@ -148,8 +148,14 @@ class ConsumerRunner:
         max_attempts: int = 4,
         retry_backoff_s: float = 0.2,
         max_infra_backoff_s: float = 5.0,
+        replaying: bool = False,
     ) -> None:
         self._handlers = handlers
+        # A projection rebuild replays history: poison events were dead-lettered when they first
+        # came (and come back at a later offset once replayed), so they are skipped, and a
+        # handler that fails aborts the rebuild rather than dead-letter an event a second time.
+        self._replaying = replaying
+        self.skipped_poison = 0
         self._client = client
         self._db = db
         self._outbox = outbox
@@ -343,6 +349,9 @@ class ConsumerRunner:
         except UndecodableEvent as exc:
             CONSUMED.labels(self._handlers.consumer, topic, "poison").inc()
             log.error("consumer.event.poison", topic=topic, offset=record.offset, error=str(exc))
+            if self._replaying:
+                self.skipped_poison += 1
+                return
             await self._dead_letter(record, "poison", str(exc), attempts=0)
             return
         handler = self._handlers.for_type(event.event_type)
@@ -353,6 +362,8 @@ class ConsumerRunner:
             try:
                 applied = await self._apply_with_retries(event, handler)
             except HandlerFailed as exc:
+                if self._replaying:
+                    raise
                 CONSUMED.labels(self._handlers.consumer, topic, "dead-lettered").inc()
                 log.error(
                     "consumer.event.dead_lettered",

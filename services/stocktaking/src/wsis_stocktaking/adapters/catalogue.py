@@ -1,7 +1,10 @@
 """The MongoDB read model of Stocktaking: written by the projections, read by the public API.
 
 Projections write with update operators (never whole documents) so facts from different topics
-merge whatever order they arrive in.
+merge whatever order they arrive in: `updated_at` only moves forward (`$max`), and an entry's
+public fields are replaced only by a newer version of the entry, so a replayed or late
+`submission.submitted` never overwrites an amendment. A rebuild that replays the topics in
+another interleaving therefore builds the same documents.
 """
 
 from __future__ import annotations
@@ -35,15 +38,36 @@ class Catalogue:
     async def _update(
         self, entry_id: str, edition: int, update: dict[str, Any], at: datetime
     ) -> None:
-        update.setdefault("$set", {})["updated_at"] = at
+        update.setdefault("$max", {})["updated_at"] = at
         update.setdefault("$setOnInsert", {})["edition"] = edition
         await self._records.update_one(
             {"_id": entry_id}, update, upsert=True, session=self._session
         )
 
-    async def put_entry(self, entry: EntryPublic, edition: int, at: datetime) -> None:
-        await self._update(
-            entry.entry_id, edition, {"$set": {"entry": entry.model_dump(mode="python")}}, at
+    async def put_entry(self, entry: EntryPublic, edition: int, version: int, at: datetime) -> None:
+        """The entry's public fields as of `version`, unless a newer version is already here."""
+        newer = {"$lt": [{"$ifNull": ["$entry_version", 0]}, version]}
+        await self._records.update_one(
+            {"_id": entry.entry_id},
+            [
+                {
+                    "$set": {
+                        # $literal: the user's text must never be read as a field path.
+                        "entry": {
+                            "$cond": [
+                                newer,
+                                {"$literal": entry.model_dump(mode="python")},
+                                "$entry",
+                            ]
+                        },
+                        "entry_version": {"$cond": [newer, version, "$entry_version"]},
+                        "updated_at": {"$max": ["$updated_at", at]},
+                        "edition": {"$ifNull": ["$edition", edition]},
+                    }
+                }
+            ],
+            upsert=True,
+            session=self._session,
         )
 
     async def set_fact(
@@ -68,7 +92,7 @@ class Catalogue:
                     {"_id": entry_id},
                     {
                         "$inc": {"votes": count},
-                        "$set": {"updated_at": at},
+                        "$max": {"updated_at": at},
                         "$setOnInsert": {"edition": edition},
                     },
                     upsert=True,

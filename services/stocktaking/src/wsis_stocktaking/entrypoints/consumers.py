@@ -41,12 +41,16 @@ async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
 
 @handlers.on(SubmissionSubmitted)
 async def on_submitted(event: SubmissionSubmitted, tx: Tx) -> None:
-    await _catalogue(tx).put_entry(event.payload, event.edition, event.occurred_at)
+    await _catalogue(tx).put_entry(
+        event.payload, event.edition, event.aggregate_version, event.occurred_at
+    )
 
 
 @handlers.on(SubmissionAmended)
 async def on_amended(event: SubmissionAmended, tx: Tx) -> None:
-    await _catalogue(tx).put_entry(event.payload, event.edition, event.occurred_at)
+    await _catalogue(tx).put_entry(
+        event.payload, event.edition, event.aggregate_version, event.occurred_at
+    )
 
 
 @handlers.on(SubmissionWithdrawn)
