@@ -11,11 +11,12 @@ PYPROJECTS := pyproject.toml $(addsuffix /pyproject.toml,$(MEMBERS))
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: help up test test-unit lint fmt bench install tools lock token clean
+.PHONY: help up test test-faults test-unit lint fmt bench install tools lock token clean
 
 help:
 	@echo "make up      start Kafka, MongoDB and the four services with demo data (Ctrl-C stops all)"
 	@echo "make test    run the whole test suite against a real broker and mongod"
+	@echo "make test-faults   the fault-injection suite (kills the broker, mongod, workers)"
 	@echo "make lint    ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt     format and autofix"
 	@echo "make bench   run the benchmarks under bench/"
@@ -38,7 +39,11 @@ up: tools
 	@$(PY) -m wsis_devstack up
 
 test: tools
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest --ignore=tests/faults $(PYTEST_ARGS)
+
+# Its own session: these tests kill and restart the broker and mongod under everything else.
+test-faults: tools
+	@$(PY) -m pytest tests/faults -s $(PYTEST_ARGS)
 
 test-unit: install
 	@$(PY) -m pytest tests/unit tests/contract $(PYTEST_ARGS)

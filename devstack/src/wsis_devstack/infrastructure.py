@@ -23,7 +23,13 @@ from pathlib import Path
 from wsis_devstack.kafka import KAFKA_VERSION, KafkaServer
 from wsis_devstack.mongodb import MongoServer
 from wsis_devstack.paths import cache_dir as default_cache_dir
-from wsis_devstack.processes import ManagedProcess, PidFile, free_ports, port_in_use
+from wsis_devstack.processes import (
+    ManagedProcess,
+    PidFile,
+    free_ports,
+    port_in_use,
+    wait_port_free,
+)
 
 KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT = 9092, 9093, 27017
 PERSISTENT_PIDS = Path("run") / "up.pids"  # the fixed-port stack's; `make up` uses it too
@@ -172,6 +178,22 @@ class LocalStack:
     def restart_kafka(self, *, crash: bool = False) -> None:
         self.stop_kafka(crash=crash)
         self.start_kafka()
+
+    def stop_mongo(self, *, crash: bool = False) -> None:
+        """Stop mongod cleanly (SIGTERM), or SIGKILL it with `crash`."""
+        if crash:
+            self.mongo.kill()
+        else:
+            self.mongo.stop()
+        wait_port_free(self.mongo.port)
+
+    def start_mongo(self) -> None:
+        """Start again and wait until it is a writable primary."""
+        self.mongo.start()
+
+    def restart_mongo(self, *, crash: bool = False) -> None:
+        self.stop_mongo(crash=crash)
+        self.start_mongo()
 
     # -- context managers ---------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ at the session's end. Each session gets its own topic and database prefixes, so 
 each other's data.
 
 Fixtures: `kafka_bootstrap`, `mongo_uri`, `broker` (stop/start/restart the session's broker),
+`mongod` (restart the session's mongod),
 `local_stack` (the `LocalStack`, None when both are external), `topic_prefix`,
 `mongo_db_prefix`.
 """
@@ -49,6 +50,16 @@ class BrokerControl:
         await asyncio.to_thread(self.stack.restart_kafka, crash=crash)
 
 
+@dataclass
+class MongodControl:
+    """Stops and starts the session's mongod (same port, same data) for fault tests."""
+
+    stack: LocalStack
+
+    async def restart(self, *, crash: bool = False) -> None:
+        await asyncio.to_thread(self.stack.restart_mongo, crash=crash)
+
+
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack | None]:
     """The session's own broker and mongod, or None when both are external."""
@@ -83,6 +94,14 @@ def broker(local_stack: LocalStack | None) -> BrokerControl:
     if os.environ.get(KAFKA_ENV) or local_stack is None:
         pytest.skip(f"the broker is external ({KAFKA_ENV}): it cannot be restarted here")
     return BrokerControl(local_stack)
+
+
+@pytest.fixture(scope="session")
+def mongod(local_stack: LocalStack | None) -> MongodControl:
+    """A handle to restart the session's mongod; skips when it is external."""
+    if os.environ.get(MONGO_ENV) or local_stack is None:
+        pytest.skip(f"mongod is external ({MONGO_ENV}): it cannot be restarted here")
+    return MongodControl(local_stack)
 
 
 @pytest.fixture(scope="session")

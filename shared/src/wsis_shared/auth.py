@@ -9,6 +9,7 @@ only `RS256` is accepted, so `alg: none` and HMAC tricks are refused.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -110,6 +111,15 @@ class TokenVerifier:
 
 
 _bearer = HTTPBearer(auto_error=False)
+# The same scheme for endpoints anyone may call and a token only changes what they see: its own
+# name lets the OpenAPI document say so (`security: [{HTTPBearer: []}, {}]`, see wsis_shared.web),
+# so clients and API fuzzers do not take the token for a requirement.
+OPTIONAL_BEARER = "HTTPBearerOptional"
+optional_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name=OPTIONAL_BEARER,
+    description="optional: anyone may call; a token may show more",
+)
 
 
 async def current_principal(
@@ -124,7 +134,7 @@ async def current_principal(
 
 async def optional_principal(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(optional_bearer)],
 ) -> Principal | None:
     """The caller if a token was sent (and is valid), else None: for pages anyone may read but
     some roles see more of."""
@@ -196,4 +206,13 @@ def sign_dev_token(
         claims["org"] = organisation_id
     if name:
         claims["name"] = name
-    return jwt.encode(claims, private_key_pem, algorithm="RS256")
+    return jwt.encode(claims, _signing_key(private_key_pem), algorithm="RS256")
+
+
+@functools.lru_cache(maxsize=8)
+def _signing_key(private_key_pem: bytes) -> rsa.RSAPrivateKey:
+    """Parsed once: loading an RSA key checks it, which costs a hundred times a signature."""
+    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("the development signing key must be an RSA key")
+    return key
