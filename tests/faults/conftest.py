@@ -25,6 +25,7 @@ SERVICES = ("submissions", "review", "voting", "stocktaking")
 @dataclass
 class SplitPlatform:
     ports: dict[str, int]
+    metrics_ports: dict[str, int]  # each worker's /metrics
     private_key: bytes
     db_prefix: str
     logs: Path
@@ -33,6 +34,9 @@ class SplitPlatform:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def worker_metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_ports[service]}/metrics"
 
     def headers(self, *, roles: list[Role], sub: str, org: str | None = None) -> dict[str, str]:
         token = sign_dev_token(self.private_key, subject=sub, roles=roles, organisation_id=org)
@@ -63,6 +67,7 @@ def split_platform(
     private_key, public_key = ensure_dev_keys(tmp_path / "keys")
     platform = SplitPlatform(
         ports={service: free_port() for service in SERVICES},
+        metrics_ports={service: free_port() for service in SERVICES},
         private_key=private_key.read_bytes(),
         db_prefix=mongo_db_prefix,
         logs=tmp_path / "logs",
@@ -88,7 +93,8 @@ def split_platform(
             f"{service}-worker",
             [sys.executable, "-m", f"wsis_{service}", "worker"],
             log_path=platform.logs / f"{service}-worker.log",
-            env=environment,
+            env=environment
+            | {f"WSIS_{service.upper()}_WORKER_METRICS_PORT": str(platform.metrics_ports[service])},
         )
     everything = [*platform.apis.values(), *platform.workers.values()]
     try:
