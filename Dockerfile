@@ -36,7 +36,11 @@ RUN uv pip install --python /opt/venv/bin/python --no-deps --no-build-isolation 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="wsis-platform" \
       org.opencontainers.image.description="WSIS Prizes services: submissions, review, voting, stocktaking (API and worker)"
-RUN groupadd --system --gid 10001 wsis \
+# DejaVu: the report PDFs' font for Latin, Greek and Cyrillic (ReportLab's own covers Latin only).
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 wsis \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin wsis
 COPY --from=build /opt/venv /opt/venv
