@@ -52,6 +52,7 @@ class Outcomes:
     accepted: dict[tuple[str, str], str] = field(default_factory=dict)  # (voter, cat) -> entry
     refused: Counter[int] = field(default_factory=Counter)  # final 4xx answers by status
     retries: int = 0
+    retried: Counter[int] = field(default_factory=Counter)  # answers that made a voter retry
     accepted_at: list[float] = field(default_factory=list)
 
 
@@ -93,6 +94,7 @@ async def cast_until_answered(
             return 201
         if status in (0, 500, 502, 503, 504):
             outcomes.retries += 1
+            outcomes.retried[status] += 1
             first = False
             await asyncio.sleep(0.2)
             continue
@@ -248,6 +250,8 @@ async def test_every_accepted_vote_counts_exactly_once_through_broker_worker_and
     assert len(faults) == 4, f"the storm ended before every fault was injected: {faults}"
     assert len(outcomes.accepted) == len(ballots)  # every voter got through in the end
     assert outcomes.refused == Counter({409: 200, 422: 200})
+    # A fault is a 503 with Retry-After (or no answer), never an internal error.
+    assert outcomes.retried[500] == 0, outcomes.retried
 
     expected: dict[str, Counter[str]] = defaultdict(Counter)
     for (_, cat), entry_id in outcomes.accepted.items():
@@ -335,7 +339,8 @@ async def test_every_accepted_vote_counts_exactly_once_through_broker_worker_and
 
     print(  # the figures for the note (pytest -s shows them)
         f"\nvote storm under faults: {len(ballots):,} votes in {storm_s:.0f} s, "
-        f"{outcomes.retries:,} retries; accepted {len(outcomes.accepted):,}, counted "
+        f"{outcomes.retries:,} retries ({dict(outcomes.retried)}); "
+        f"accepted {len(outcomes.accepted):,}, counted "
         f"{sum(sum(c.values()) for c in expected.values()):,}, lost 0, doubled 0, refused "
         f"{sum(outcomes.refused.values())} (none counted); tally caught up "
         f"{tally_caught_up_s:.1f} s after the last vote"

@@ -7,7 +7,9 @@ from the WSIS Prizes rules (DESIGN.md §1).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Annotated, Final
+
+from pydantic import Field
 
 
 class Category(StrEnum):
@@ -134,3 +136,11 @@ class Role(StrEnum):
     CHAIR = "chair"
     ADMIN = "admin"
     VOTER = "voter"
+
+
+# The year of an edition, as every API takes it (path or query): bounded like the editions an
+# admin can create, so a 30-digit "year" is a 422 with its parameter, not a number MongoDB
+# cannot store (it answered 500).
+EditionYear = Annotated[
+    int, Field(ge=2000, le=2100, description="the edition's year, e.g. 2027", examples=[2027])
+]

@@ -16,10 +16,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wsis_shared import context
+from wsis_shared.auth import OPTIONAL_BEARER
 from wsis_shared.errors import Unauthenticated, WsisError
 from wsis_shared.logging import get_logger
 from wsis_shared.messaging import broker_reachable
@@ -101,6 +103,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(exc.status_code, detail, detail, code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        return response
+
+    @app.exception_handler(ConnectionFailure)
+    async def database_unreachable(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # A failover or a restart of mongod: the client should come back, not report a bug.
+        log.warning("http.request.database_unreachable", path=request.url.path, error=repr(exc))
+        response = problem(
+            503,
+            "Temporarily unavailable",
+            "the database cannot be reached just now: try again in a few seconds (with the "
+            "same Idempotency-Key where the endpoint takes one, so nothing is done twice)",
+            "unavailable",
+        )
+        response.headers["Retry-After"] = "5"
         return response
 
     @app.exception_handler(Exception)
@@ -211,9 +227,86 @@ class _ProblemForTooLarge:
         await self.app(scope, receive, send_problem)
 
 
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details: every refusal (4xx) and error of the platform",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:wsis:problem:not-found"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "machine-readable reason"},
+        "errors": {
+            "type": "array",
+            "description": "invalid fields: a JSON Pointer into the body, or a parameter",
+            "items": {
+                "type": "object",
+                "required": ["detail"],
+                "properties": {
+                    "detail": {"type": "string"},
+                    "type": {"type": "string"},
+                    "pointer": {"type": "string"},
+                    "in": {"type": "string"},
+                    "parameter": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+_PROBLEM_CONTENT: dict[str, Any] = {
+    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+}
+
+
+def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the handlers above send: every 4xx (and any documented
+    5xx) is problem+json. FastAPI documents its own `{"detail": [...]}` body for 422, which this
+    platform never sends, and nothing at all for 401, 403, 404, 409 or 413."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            _optional_security(operation)
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = _PROBLEM_CONTENT
+            responses.setdefault(
+                "4XX",
+                {
+                    "description": "Refused: the problem says why (401 no valid token, 403 role "
+                    "missing, 404 not found or not yours, 409 conflict, 413 too large, …)",
+                    "content": _PROBLEM_CONTENT,
+                },
+            )
+    schema["components"].get("securitySchemes", {}).pop(OPTIONAL_BEARER, None)
+    components = schema["components"]["schemas"]
+    if '"#/components/schemas/HTTPValidationError"' not in json.dumps(schema.get("paths", {})):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    return schema
+
+
+def _optional_security(operation: dict[str, Any]) -> None:
+    """An endpoint anyone may call, a token optional (`optional_bearer`): the bearer scheme or
+    nothing, in OpenAPI's words — not a token required."""
+    requirements = operation.get("security")
+    if not requirements or not any(OPTIONAL_BEARER in r for r in requirements):
+        return
+    required = [r for r in requirements if OPTIONAL_BEARER not in r]
+    operation["security"] = required or [{"HTTPBearer": []}, {}]
+
+
 class WsisFastAPI(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         return _ProblemForTooLarge(super().build_middleware_stack())
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = _document_problems(super().openapi())
+        return self.openapi_schema
 
 
 def operations_router(service: str) -> APIRouter:

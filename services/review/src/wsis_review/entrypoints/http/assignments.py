@@ -12,6 +12,7 @@ from wsis_review.entrypoints.http.public_models import AssignmentPublic, MyAssig
 from wsis_review.service_layer import assignments as use_cases
 from wsis_review.service_layer.assignments import AssignmentRun
 from wsis_shared.events import utcnow
+from wsis_shared.vocabulary import EditionYear
 
 router = APIRouter(tags=["assignments"])
 
@@ -70,7 +71,7 @@ class Decline(BaseModel):
         "not be covered are listed with the reason."
     ),
 )
-async def run_assignment(year: int, by: ChairOrAdmin, uow: UoW) -> AssignmentRunPublic:
+async def run_assignment(year: EditionYear, by: ChairOrAdmin, uow: UoW) -> AssignmentRunPublic:
     return AssignmentRunPublic.of(
         await use_cases.run_assignment(uow, year=year, by=by, now=utcnow())
     )
@@ -78,7 +79,7 @@ async def run_assignment(year: int, by: ChairOrAdmin, uow: UoW) -> AssignmentRun
 
 @router.get("/editions/{year}/assignments", summary="All assignments (chair, admin)")
 async def list_assignments(
-    year: int,
+    year: EditionYear,
     reader: ChairOrAdmin,
     uow: UoW,
     entry_id: str | None = None,
@@ -109,7 +110,9 @@ async def override_assignment(
 
 
 @router.get("/me/assignments", summary="My assignments in an edition (reviewer)")
-async def my_assignments(year: int, reviewer: ReviewerRole, uow: UoW) -> list[MyAssignmentPublic]:
+async def my_assignments(
+    year: EditionYear, reviewer: ReviewerRole, uow: UoW
+) -> list[MyAssignmentPublic]:
     mine = await use_cases.my_assignments(uow, year=year, reviewer=reviewer)
     return [MyAssignmentPublic.of(m) for m in mine]
 

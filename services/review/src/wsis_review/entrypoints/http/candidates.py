@@ -12,7 +12,7 @@ from wsis_review.entrypoints.http.dependencies import Chair, ChairOrAdmin, UoW
 from wsis_review.entrypoints.http.public_models import CandidatePublic
 from wsis_review.service_layer import candidates as use_cases
 from wsis_shared.events import IneligibilityReason, utcnow
-from wsis_shared.vocabulary import Category
+from wsis_shared.vocabulary import Category, EditionYear
 
 router = APIRouter(tags=["candidates"])
 
@@ -45,7 +45,7 @@ class BulkNominationResult(BaseModel):
 
 @router.get("/editions/{year}/candidates", summary="Entries received for review (chair, admin)")
 async def list_candidates(
-    year: int,
+    year: EditionYear,
     reader: ChairOrAdmin,
     uow: UoW,
     category: Category | None = None,
@@ -99,7 +99,7 @@ async def decide_nomination(
     summary="Nominate in bulk: the top N per category and/or above a normalised score (chair)",
 )
 async def nominate_in_bulk(
-    year: int, body: BulkNomination, chair: Chair, uow: UoW
+    year: EditionYear, body: BulkNomination, chair: Chair, uow: UoW
 ) -> BulkNominationResult:
     chosen = await use_cases.nominate_in_bulk(
         uow,

@@ -11,7 +11,7 @@ from wsis_review.domain.editions import EditionReview, ReviewRules
 from wsis_review.domain.rubric import Rubric
 from wsis_review.entrypoints.http.dependencies import ChairOrAdmin, ReviewTeam, UoW
 from wsis_review.service_layer import editions as use_cases
-from wsis_shared.vocabulary import Phase
+from wsis_shared.vocabulary import EditionYear, Phase
 
 router = APIRouter(tags=["review settings"])
 
@@ -32,13 +32,13 @@ class EditionReviewPublic(BaseModel):
     "/editions/{year}/review-settings",
     summary="The edition's review rules and rubric (reviewer, chair, admin)",
 )
-async def get_settings(year: int, reader: ReviewTeam, uow: UoW) -> EditionReviewPublic:
+async def get_settings(year: EditionYear, reader: ReviewTeam, uow: UoW) -> EditionReviewPublic:
     return EditionReviewPublic.of(await use_cases.get_edition(uow, year=year))
 
 
 @router.put("/editions/{year}/review-settings/rules", summary="Set the review rules (chair, admin)")
 async def set_rules(
-    year: int, body: ReviewRules, by: ChairOrAdmin, uow: UoW
+    year: EditionYear, body: ReviewRules, by: ChairOrAdmin, uow: UoW
 ) -> EditionReviewPublic:
     return EditionReviewPublic.of(await use_cases.set_rules(uow, year=year, rules=body))
 
@@ -47,5 +47,7 @@ async def set_rules(
     "/editions/{year}/review-settings/rubric",
     summary="Set the rubric, before any score is saved (chair, admin)",
 )
-async def set_rubric(year: int, body: Rubric, by: ChairOrAdmin, uow: UoW) -> EditionReviewPublic:
+async def set_rubric(
+    year: EditionYear, body: Rubric, by: ChairOrAdmin, uow: UoW
+) -> EditionReviewPublic:
     return EditionReviewPublic.of(await use_cases.set_rubric(uow, year=year, rubric=body))

@@ -17,7 +17,7 @@ from wsis_review.service_layer import progress as progress_cases
 from wsis_review.service_layer import ranking as ranking_cases
 from wsis_review.service_layer import reviews as use_cases
 from wsis_shared.events import utcnow
-from wsis_shared.vocabulary import Category
+from wsis_shared.vocabulary import Category, EditionYear
 
 router = APIRouter(tags=["reviews"])
 
@@ -83,7 +83,9 @@ class RankedEntry(BaseModel):
     "/editions/{year}/ranking",
     summary="Ranking of a category by normalised score, with disagreement flags (chair)",
 )
-async def ranking(year: int, category: Category, chair: Chair, uow: UoW) -> list[RankedEntry]:
+async def ranking(
+    year: EditionYear, category: Category, chair: Chair, uow: UoW
+) -> list[RankedEntry]:
     rows = await ranking_cases.ranking(uow, year=year, category=category)
     return [
         RankedEntry(
@@ -120,7 +122,7 @@ class EditionProgressPublic(BaseModel):
     "/editions/{year}/progress",
     summary="Reviews done and pending per reviewer and per category (chair, admin)",
 )
-async def progress(year: int, reader: ChairOrAdmin, uow: UoW) -> EditionProgressPublic:
+async def progress(year: EditionYear, reader: ChairOrAdmin, uow: UoW) -> EditionProgressPublic:
     found = await progress_cases.review_progress(uow, year=year)
 
     def counts(p: progress_cases.Progress) -> dict[str, int]:
@@ -155,7 +157,7 @@ async def progress(year: int, reader: ChairOrAdmin, uow: UoW) -> EditionProgress
     },
 )
 async def export(
-    year: int,
+    year: EditionYear,
     reader: ChairOrAdmin,
     uow: UoW,
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",

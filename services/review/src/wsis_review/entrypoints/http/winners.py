@@ -11,7 +11,7 @@ from wsis_review.domain.winners import CategoryFinalists
 from wsis_review.entrypoints.http.dependencies import Chair, ChairOrAdmin, UoW
 from wsis_review.service_layer import winners as use_cases
 from wsis_shared.events import Finalist, utcnow
-from wsis_shared.vocabulary import Category
+from wsis_shared.vocabulary import Category, EditionYear
 
 router = APIRouter(tags=["winners"])
 
@@ -44,7 +44,9 @@ class WinnerChoice(BaseModel):
 
 
 @router.get("/editions/{year}/finalists", summary="Finalists per category (chair, admin)")
-async def list_finalists(year: int, reader: ChairOrAdmin, uow: UoW) -> list[FinalistsPublic]:
+async def list_finalists(
+    year: EditionYear, reader: ChairOrAdmin, uow: UoW
+) -> list[FinalistsPublic]:
     return [FinalistsPublic.of(f) for f in await use_cases.list_finalists(uow, year=year)]
 
 
@@ -53,7 +55,7 @@ async def list_finalists(year: int, reader: ChairOrAdmin, uow: UoW) -> list[Fina
     summary="Select the winner among the five finalists; the others are champions (chair)",
 )
 async def select_winner(
-    year: int, category: Category, body: WinnerChoice, chair: Chair, uow: UoW
+    year: EditionYear, category: Category, body: WinnerChoice, chair: Chair, uow: UoW
 ) -> FinalistsPublic:
     found = await use_cases.select_winner(
         uow, year=year, category=category, entry_id=body.entry_id, chair=chair, now=utcnow()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from wsis_shared.vocabulary import EditionYear
 from wsis_submissions.entrypoints.http.dependencies import Admin, UoW
 from wsis_submissions.entrypoints.http.entries import EntryOwnerView
 from wsis_submissions.service_layer import admin as use_cases
@@ -26,7 +27,7 @@ class EntryPage(BaseModel):
 
 @router.get("/editions/{year}/entries", summary="All entries, filtered, by pages (admin)")
 async def list_all(
-    year: int,
+    year: EditionYear,
     admin: Admin,
     uow: UoW,
     where: Annotated[EntryFilter, Query()],
@@ -45,7 +46,7 @@ async def list_all(
     response_class=StreamingResponse,
 )
 async def export_csv(
-    year: int, admin: Admin, uow: UoW, where: Annotated[EntryFilter, Query()]
+    year: EditionYear, admin: Admin, uow: UoW, where: Annotated[EntryFilter, Query()]
 ) -> StreamingResponse:
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
@@ -22,6 +22,18 @@ from wsis_submissions.service_layer import attachments as use_cases
 
 router = APIRouter(tags=["attachments"])
 _UPLOAD_LIMIT = use_cases.MAX_ATTACHMENT_BYTES + 64 * 1024
+
+
+# What a download answers: the file's bytes with its sniffed type (not JSON).
+_FILE: Final[dict[int | str, dict[str, Any]]] = {
+    200: {
+        "description": "the file, with its type as sniffed from its content at upload",
+        "content": {
+            media_type: {"schema": {"type": "string", "format": "binary"}}
+            for media_type in ("application/pdf", "image/png", "image/jpeg")
+        },
+    }
+}
 
 
 class AttachmentLink(BaseModel):
@@ -71,7 +83,12 @@ async def add_attachment(
     )
 
 
-@router.get("/entries/{entry_id}/attachments/{attachment_id}", summary="Download (its team)")
+@router.get(
+    "/entries/{entry_id}/attachments/{attachment_id}",
+    summary="Download (its team)",
+    response_class=Response,
+    responses=_FILE,
+)
 async def download(
     entry_id: str, attachment_id: str, reader: SubmitterOrAdmin, uow: UoW, files: Files
 ) -> Response:
@@ -121,6 +138,8 @@ async def signed_link(
     "/attachments/{token}",
     name="download_signed",
     summary="Download by a signed link (no sign-in)",
+    response_class=Response,
+    responses=_FILE,
 )
 async def download_signed(token: str, uow: UoW, files: Files, links: Links) -> Response:
     entry_id, attachment_id = links.verify(token)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, model_validator
 
 from wsis_shared.events import EditionSchedule
-from wsis_shared.vocabulary import Category, Phase
+from wsis_shared.vocabulary import Category, EditionYear, Phase
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.entrypoints.http.dependencies import Admin, Now, UoW
 from wsis_submissions.service_layer import editions as use_cases
@@ -84,13 +84,13 @@ async def list_editions(uow: UoW) -> list[EditionPublic]:
 
 
 @router.get("/{year}", summary="One edition with its phase and schedule (public)")
-async def get_edition(year: int, uow: UoW) -> EditionPublic:
+async def get_edition(year: EditionYear, uow: UoW) -> EditionPublic:
     return EditionPublic.of(await use_cases.get_edition(uow, year=year))
 
 
 @router.post("/{year}/phase", summary="Move the edition to another phase now (admin override)")
 async def override_phase(
-    year: int, body: PhaseOverride, admin: Admin, uow: UoW, now: Now
+    year: EditionYear, body: PhaseOverride, admin: Admin, uow: UoW, now: Now
 ) -> EditionPublic:
     edition = await use_cases.change_phase(uow, now, year=year, phase=body.phase, by=admin.subject)
     return EditionPublic.of(edition)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, status
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, HttpUrl, field_validator
 
 from wsis_shared.geography import country as lookup_country
-from wsis_shared.vocabulary import ActionLine, Category, ProjectStatus, StakeholderType
+from wsis_shared.vocabulary import ActionLine, Category, EditionYear, ProjectStatus, StakeholderType
 from wsis_submissions.domain.entries import (
     SDG_TARGET_PATTERN,
     Attachment,
@@ -138,7 +138,7 @@ class EntryOwnerView(BaseModel):
     summary="Start a draft entry (submitter)",
 )
 async def create_draft(
-    year: int, body: EntryCreate, author: Submitter, uow: UoW, now: Now
+    year: EditionYear, body: EntryCreate, author: Submitter, uow: UoW, now: Now
 ) -> EntryOwnerView:
     entry = await use_cases.create_draft(
         uow, now, year=year, content=body.to_content(), author=author
@@ -147,7 +147,7 @@ async def create_draft(
 
 
 @router.get("/editions/{year}/entries", summary="My organisation's entries (submitter)")
-async def list_entries(year: int, reader: Submitter, uow: UoW) -> list[EntryOwnerView]:
+async def list_entries(year: EditionYear, reader: Submitter, uow: UoW) -> list[EntryOwnerView]:
     entries = await use_cases.list_entries(uow, year=year, reader=reader)
     return [EntryOwnerView.of(entry) for entry in entries]
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from wsis_shared.auth import Principal, require_role
 from wsis_shared.errors import NotFound
 from wsis_shared.events import Finalist, utcnow
-from wsis_shared.vocabulary import Category, Role
+from wsis_shared.vocabulary import Category, EditionYear, Role
 from wsis_voting.domain.invalidation import Invalidation, InvalidationRule
 from wsis_voting.entrypoints.http.dependencies import UoW
 from wsis_voting.service_layer import closing, invalidation, tally_audit
@@ -33,7 +33,7 @@ class CategoryChampions(BaseModel):
     "/editions/{year}/champions",
     summary="The five finalists of each category, once the window has closed (public)",
 )
-async def get_champions(year: int, uow: UoW) -> list[CategoryChampions]:
+async def get_champions(year: EditionYear, uow: UoW) -> list[CategoryChampions]:
     return [
         CategoryChampions.model_validate(r.model_dump())
         for r in await closing.champions(uow, year=year)
@@ -58,7 +58,7 @@ class Bulletin(BaseModel):
     "/editions/{year}/bulletins/{category}",
     summary="Every valid vote of a category as a hashed receipt, per nominee (public)",
 )
-async def get_bulletin(year: int, category: Category, uow: UoW) -> Bulletin:
+async def get_bulletin(year: EditionYear, category: Category, uow: UoW) -> Bulletin:
     found = await closing.bulletin(uow, year=year, category=category)
     if found is None:
         raise NotFound(f"no bulletin for {category} in {year}: it is published when voting closes")
@@ -87,7 +87,7 @@ class InvalidationRequest(InvalidationRule):
     summary="Rule votes invalid by voters, address range or time window, with a reason (admin)",
 )
 async def rule_out_votes(
-    year: int, body: InvalidationRequest, admin: Admin, uow: UoW
+    year: EditionYear, body: InvalidationRequest, admin: Admin, uow: UoW
 ) -> Invalidation:
     rule = InvalidationRule.model_validate(body.model_dump(exclude={"dry_run"}))
     return await invalidation.rule_out_votes(
@@ -96,7 +96,7 @@ async def rule_out_votes(
 
 
 @router.get("/editions/{year}/invalidations", summary="The audit trail of rulings (admin)")
-async def list_invalidations(year: int, admin: Admin, uow: UoW) -> list[Invalidation]:
+async def list_invalidations(year: EditionYear, admin: Admin, uow: UoW) -> list[Invalidation]:
     return await invalidation.invalidations(uow, year=year)
 
 
@@ -111,7 +111,7 @@ class TallyCheckPublic(BaseModel):
     "/editions/{year}/tally/verify",
     summary="Compare the tally with the votes it counted: there must be no difference (admin)",
 )
-async def verify_tally(year: int, admin: Admin, uow: UoW) -> TallyCheckPublic:
+async def verify_tally(year: EditionYear, admin: Admin, uow: UoW) -> TallyCheckPublic:
     check = await tally_audit.verify(uow, edition=year)
     return TallyCheckPublic(
         ok=check.ok,

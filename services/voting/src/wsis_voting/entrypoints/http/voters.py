@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem
 from pydantic import BaseModel, Field, field_validator
+from pydantic.config import JsonDict
 
 from wsis_shared.auth import Principal, TokenVerifier
 from wsis_shared.errors import Forbidden, TooManyRequests, Unauthenticated
@@ -254,8 +255,13 @@ BotCheck = Annotated[None, Depends(bot_check)]
 # --- the endpoints -------------------------------------------------------------------------------
 
 
+# The schema says what the server checks, so a client (or a fuzzer) sends addresses and codes.
+_EMAIL: Final[JsonDict] = {"format": "email"}
+_CODE_PATTERN: Final[JsonDict] = {"pattern": rf"^[\s-]*(?:\d[\s-]*){{{CODE_DIGITS}}}$"}
+
+
 class CodeRequestCreate(BaseModel):
-    email: str = Field(max_length=320, examples=["vera@example.org"])
+    email: str = Field(max_length=320, examples=["vera@example.org"], json_schema_extra=_EMAIL)
 
 
 class CodeRequestPublic(BaseModel):
@@ -266,11 +272,12 @@ class CodeRequestPublic(BaseModel):
 
 
 class VerificationCreate(BaseModel):
-    email: str = Field(max_length=320, examples=["vera@example.org"])
+    email: str = Field(max_length=320, examples=["vera@example.org"], json_schema_extra=_EMAIL)
     code: str = Field(
         max_length=32,
         description=f"the {CODE_DIGITS} digits from the mail (spaces and dashes are ignored)",
         examples=["042317"],
+        json_schema_extra=_CODE_PATTERN,
     )
 
     @field_validator("code")

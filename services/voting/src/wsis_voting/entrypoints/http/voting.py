@@ -10,14 +10,14 @@ from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse
 
-from wsis_shared.auth import Principal, current_principal
+from wsis_shared.auth import Principal, current_principal, optional_bearer
 from wsis_shared.errors import WsisError
 from wsis_shared.events import NomineeCard, utcnow
-from wsis_shared.vocabulary import CATEGORY_NAMES, Category, Role
+from wsis_shared.vocabulary import CATEGORY_NAMES, Category, EditionYear, Role
 from wsis_voting.entrypoints.http.dependencies import Store, UoW, Voter
 from wsis_voting.entrypoints.http.voters import BotCheck, VoteRateLimit, client_ip
 from wsis_voting.service_layer import casting
@@ -59,7 +59,7 @@ class ResultsPublic(BaseModel):
 
 
 @router.get("/editions/{year}/ballot", summary="Nominees per category (public)")
-async def get_ballot(year: int, uow: UoW) -> list[BallotCategoryPublic]:
+async def get_ballot(year: EditionYear, uow: UoW) -> list[BallotCategoryPublic]:
     return [
         BallotCategoryPublic(
             category=c.category,
@@ -81,7 +81,7 @@ async def get_ballot(year: int, uow: UoW) -> list[BallotCategoryPublic]:
     },
 )
 async def cast_vote(
-    year: int,
+    year: EditionYear,
     body: VoteCreate,
     request: Request,
     voter: Voter,
@@ -110,17 +110,14 @@ async def cast_vote(
 
 
 @router.get("/editions/{year}/my-votes", summary="The categories I voted in (voter)")
-async def my_votes(year: int, voter: Voter, uow: UoW) -> list[VoteReceipt]:
+async def my_votes(year: EditionYear, voter: Voter, uow: UoW) -> list[VoteReceipt]:
     votes = await use_cases.votes_of(uow, edition=year, voter=voter.subject)
     return [VoteReceipt.model_validate(vote.model_dump()) for vote in votes]
 
 
-_bearer = HTTPBearer(auto_error=False)
-
-
 async def _lenient_principal(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(optional_bearer)],
 ) -> Principal | None:
     """Results are public: a token that is not the identity provider's (a voter token of this
     service, an expired one) just means the public view, never a 401."""
@@ -159,7 +156,7 @@ async def _snapshot(
     responses={304: {"description": "not modified since the ETag sent in If-None-Match"}},
 )
 async def get_results(
-    year: int,
+    year: EditionYear,
     category: Category,
     response: Response,
     uow: UoW,
@@ -215,7 +212,7 @@ def _shared_snapshots(request: Request) -> SharedSnapshots:
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def stream_results(
-    year: int, category: Category, request: Request, uow: UoW, viewer: Viewer
+    year: EditionYear, category: Category, request: Request, uow: UoW, viewer: Viewer
 ) -> EventSourceResponse:
     """An event `results` (the same JSON as GET …/results/{category}) at once and whenever the
     results change, checked every second; counts follow the same rule as the GET. A page keeps
