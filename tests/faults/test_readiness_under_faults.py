@@ -15,7 +15,7 @@ from tests.integration.helpers import eventually
 from wsis_devstack.pytest_plugin import BrokerControl
 from wsis_shared.vocabulary import Role
 
-pytestmark = [pytest.mark.integration, pytest.mark.faults]
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(600)]
 
 YEAR = 2062
 

@@ -26,7 +26,7 @@ from wsis_devstack.pytest_plugin import BrokerControl
 from wsis_shared.events import SubmissionSubmitted, decode
 from wsis_shared.vocabulary import Category, Role
 
-pytestmark = [pytest.mark.integration, pytest.mark.faults]
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(600)]
 
 SUBMISSIONS = int(os.environ.get("WSIS_FAULTS_SUBMISSIONS", "240"))
 SUBMIT_SECONDS = 60.0

@@ -30,7 +30,8 @@ from wsis_devstack.pytest_plugin import BrokerControl, MongodControl
 from wsis_shared.events import ChampionsAnnounced, decode
 from wsis_shared.vocabulary import Role
 
-pytestmark = [pytest.mark.integration, pytest.mark.faults]
+# A storm paced over minutes plus restarts of a JVM and mongod on 2 shared cores.
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(1200)]
 
 STORM_VOTES = int(os.environ.get("WSIS_FAULTS_VOTES", "20000"))
 # Paced, so that the storm outlasts the faults (a broker takes tens of seconds to start here).
