@@ -21,6 +21,7 @@ from wsis_devstack.processes import ManagedProcess, PidFile, port_in_use
 from wsis_devstack.smtp_sink import SmtpSink
 
 SERVICES = {"submissions": 8001, "review": 8002, "voting": 8003, "stocktaking": 8004}
+WEB_PORT = 8000  # the web pages: one origin for people, over the four services' APIs
 KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT = 9092, 9093, 27017
 SMTP_PORT, MAIL_PAGE_PORT = 1025, 8025  # the dev SMTP sink and its page of received mail
 
@@ -43,6 +44,22 @@ def service_processes(
         )
         for name, port in ports.items()
     }
+
+
+def web_process(
+    env: dict[str, str], logs: Path, port: int, service_ports: dict[str, int]
+) -> ManagedProcess:
+    """The web pages (`python -m wsis_web`), pointed at the services' ports."""
+    urls = {
+        f"WSIS_WEB_{name.upper()}_URL": f"http://127.0.0.1:{service_port}"
+        for name, service_port in service_ports.items()
+    }
+    return ManagedProcess(
+        "web",
+        [sys.executable, "-m", "wsis_web"],
+        log_path=logs / "web.log",
+        env=env | urls | {"WSIS_WEB_PORT": str(port)},
+    )
 
 
 def wait_ready(
@@ -89,6 +106,7 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
             MONGO_PORT,
             SMTP_PORT,
             MAIL_PAGE_PORT,
+            WEB_PORT,
             *SERVICES.values(),
         )
         if port_in_use(p)
@@ -116,6 +134,7 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
         "WSIS_VOTING_VOTER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
     }
     services = service_processes(env, logs)
+    services["web"] = web_process(env, logs, WEB_PORT, SERVICES)
     started: list[ManagedProcess] = []
     mail = SmtpSink(smtp_port=SMTP_PORT, http_port=MAIL_PAGE_PORT)
     with _stop_on_exit(started), mail:
@@ -133,7 +152,7 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
             started.append(process)
             assert process.pid is not None
             pids.record(name, process.pid)
-        wait_ready(services, SERVICES, timeout_s=90)
+        wait_ready(services, SERVICES | {"web": WEB_PORT}, timeout_s=90)
 
         key = private_key.read_bytes()
 
@@ -154,6 +173,7 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
 
         print()
         print(f"WSIS platform up in {time.monotonic() - started_at:.1f}s — {summary}")
+        print(f"  web pages    http://127.0.0.1:{WEB_PORT}/   (voting, results, stocktaking)")
         for name, port in SERVICES.items():
             print(f"  {name:<12} http://127.0.0.1:{port}/docs")
         print(f"  kafka        {kafka.bootstrap}   mongodb  {mongo.uri}")

@@ -1,4 +1,5 @@
-"""Java 17+ and Maven, installed from the system's packages when missing (Debian/Ubuntu)."""
+"""Java 17+ and Maven, installed from the system's packages when missing (Debian/Ubuntu); for the
+web pages' browser tests, Debian's Chromium and axe-core (npm, pinned, into .cache/npm)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
+from typing import Final
+
+from wsis_devstack.paths import cache_dir
+
+# The accessibility engine the browser tests inject into each page; pinned like every dependency.
+AXE_CORE_VERSION: Final = "4.14.1"
+CHROMIUM: Final = Path("/usr/bin/chromium")
 
 
 def java_major() -> int | None:
@@ -41,18 +50,56 @@ def _jre_package() -> str:
     )
 
 
+def axe_core_script(cache: Path | None = None) -> Path:
+    return (cache or cache_dir()) / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+
+
 def ensure_tools() -> list[str]:
-    """Install Java 17+ and Maven with apt-get (with sudo unless root) when missing; returns
-    the packages installed."""
+    """Install Java 17+, Maven and Chromium with apt-get (with sudo unless root) when missing,
+    and axe-core with npm; returns what was installed."""
     need_java = (java_major() or 0) < 17
     need_maven = shutil.which("mvn") is None
-    if not (need_java or need_maven):
+    need_chromium = not CHROMIUM.exists()
+    need_npm = shutil.which("npm") is None and not axe_core_script().exists()
+    wanted = (
+        ([_jre_package()] if need_java else [])
+        + (["maven"] if need_maven else [])
+        + (["chromium"] if need_chromium else [])
+        + (["npm"] if need_npm else [])
+    )
+    if wanted:
+        if shutil.which("apt-get") is None:
+            raise RuntimeError(
+                f"{', '.join(wanted)} needed; install them with your package manager"
+            )
+        _apt("update", "-qq")
+        _apt("install", "-y", "-qq", "--no-install-recommends", *wanted)
+        if (java_major() or 0) < 17:
+            raise RuntimeError(f"installed {wanted}, but `java` is still older than 17")
+    return wanted + ensure_axe_core()
+
+
+def ensure_axe_core(cache: Path | None = None) -> list[str]:
+    """axe-core from npm into .cache/npm (the registry npm is configured with; no lock file
+    or address is written into the repository)."""
+    script = axe_core_script(cache)
+    package = script.parent / "package.json"
+    if package.exists() and f'"version": "{AXE_CORE_VERSION}"' in package.read_text():
         return []
-    if shutil.which("apt-get") is None:
-        raise RuntimeError("Java 17+ and Maven are needed; install them with your package manager")
-    _apt("update", "-qq")
-    wanted = ([_jre_package()] if need_java else []) + (["maven"] if need_maven else [])
-    _apt("install", "-y", "-qq", "--no-install-recommends", *wanted)
-    if (java_major() or 0) < 17:
-        raise RuntimeError(f"installed {wanted}, but `java` is still older than 17")
-    return wanted
+    prefix = script.parents[2]
+    prefix.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(prefix),
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--no-package-lock",
+            f"axe-core@{AXE_CORE_VERSION}",
+        ],
+        check=True,
+    )
+    return [f"axe-core@{AXE_CORE_VERSION}"]

@@ -1,0 +1,200 @@
+"""What every page shares: the language of the request, the templates, CSRF tokens, the voter's
+cookie and the static files' content-hashed URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from wsis_shared.vocabulary import Category
+from wsis_web import i18n
+from wsis_web.labels import category_name, label
+from wsis_web.services import Services
+from wsis_web.settings import WebSettings
+
+TEMPLATES: Final = Path(__file__).parent / "templates"
+STATIC: Final = Path(__file__).parent / "static"
+LANGUAGE_COOKIE: Final = "lang"
+VOTER_COOKIE: Final = "wsis_voter"
+SIGN_IN_COOKIE: Final = "wsis_sign_in"  # the address a code was sent to, while it is entered
+CSRF_COOKIE: Final = "wsis_csrf"
+YEAR_LIMITS: Final = (2000, 2100)
+
+
+def static_versions() -> dict[str, str]:
+    """Each static file's content hash: its URL changes when it does, so browsers may keep a
+    copy for a year."""
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in sorted(STATIC.iterdir())
+        if path.is_file()
+    }
+
+
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass
+class Site:
+    settings: WebSettings
+    services: Services
+    templates: Environment
+    versions: dict[str, str]
+
+    def static_url(self, name: str) -> str:
+        return f"/static/{self.versions[name]}/{name}"
+
+
+def site_of(request: Request) -> Site:
+    site: Site = request.app.state.site
+    return site
+
+
+def language_of(request: Request) -> str:
+    return i18n.negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def _csrf_seed(request: Request) -> str:
+    seed = request.cookies.get(CSRF_COOKIE)
+    if seed is None or len(seed) > 64:
+        seed = request.state.__dict__.setdefault("new_csrf_seed", secrets.token_urlsafe(24))
+    return seed
+
+
+def csrf_token(request: Request) -> str:
+    """Double-submit token bound to the browser's CSRF cookie and signed by the server, so a
+    form posted from another site (which cannot read the cookie) is refused."""
+    secret = site_of(request).settings.csrf_secret.encode()
+    return hmac.new(secret, _csrf_seed(request).encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_valid(request: Request, token: str | None) -> bool:
+    seed = request.cookies.get(CSRF_COOKIE)
+    if not token or seed is None:
+        return False
+    secret = site_of(request).settings.csrf_secret.encode()
+    expected = hmac.new(secret, seed.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, token)
+
+
+def secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def finish(request: Request, response: Response) -> Response:
+    """Cookies every answer may need to set: the language chosen by query, a new CSRF seed."""
+    chosen = i18n.supported(request.query_params.get("lang"))
+    if chosen is not None and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+        response.set_cookie(
+            LANGUAGE_COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=secure(request)
+        )
+    seed = request.state.__dict__.get("new_csrf_seed")
+    if seed is not None:
+        response.set_cookie(
+            CSRF_COOKIE, seed, httponly=True, samesite="lax", secure=secure(request), path="/"
+        )
+    response.headers["Content-Language"] = language_of(request)
+    response.headers.setdefault("Vary", "Accept-Language, Cookie")
+    return response
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    site = site_of(request)
+    language = language_of(request)
+    translations = i18n.translations(language)
+    formatter = i18n.Formatter(language)
+
+    def gettext(message: str, **values: Any) -> str:
+        text = translations.gettext(message)
+        return text % values if values else text
+
+    def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+        text = translations.ngettext(singular, plural, n)
+        return text % ({"num": formatter.number(n)} | values)
+
+    def switch_to(code: str) -> str:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        return f"{request.url.path}?{urlencode([*query, ('lang', code)])}"
+
+    shared: dict[str, Any] = dict(
+        request=request,
+        language=language,
+        direction="rtl" if language in i18n.RIGHT_TO_LEFT else "ltr",
+        languages=i18n.languages(),
+        switch_to=switch_to,
+        _=gettext,
+        gettext=gettext,
+        ngettext=ngettext,
+        category_name=lambda c: category_name(c, gettext),
+        label=lambda kind, value: (
+            formatter.country(str(value)) if kind == "country" else label(kind, value, gettext)
+        ),
+        fmt=formatter,
+        static_url=site.static_url,
+        csrf=csrf_token(request),
+        signed_in=VOTER_COOKIE in request.cookies,
+        path=request.url.path,
+    )
+    page = site.templates.get_template(template).render(shared | context)
+    return finish(request, HTMLResponse(page, status_code=status_code))
+
+
+def redirect(request: Request, url: str) -> Response:
+    """POST-redirect-GET: 303 so that a reload never posts twice."""
+    return finish(request, RedirectResponse(url, status_code=303))
+
+
+def parse_year(value: str) -> int | None:
+    if not value.isdigit() or len(value) != 4:
+        return None
+    year = int(value)
+    return year if YEAR_LIMITS[0] <= year <= YEAR_LIMITS[1] else None
+
+
+def parse_category(value: str) -> Category | None:
+    try:
+        return Category(value)
+    except ValueError:
+        return None
+
+
+def set_voter_cookie(
+    request: Request, response: Response, token: str, expires_at: datetime
+) -> None:
+    max_age = int((expires_at - datetime.now(UTC)).total_seconds())
+    response.set_cookie(
+        VOTER_COOKIE,
+        token,
+        max_age=max(max_age, 0),
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+        path="/",
+    )
+
+
+def safe_next(value: str | None, fallback: str = "/") -> str:
+    """Only a path of this site: never an open redirect to another origin."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return fallback
+    return value

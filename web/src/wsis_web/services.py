@@ -1,0 +1,258 @@
+"""The services' public HTTP APIs as the pages need them. The web app owns no data: every page
+is made from these answers, read server-side, so the browser talks to one origin only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from wsis_shared.events import EditionSchedule, EntryPublic, NomineeCard
+from wsis_shared.vocabulary import Category, Phase
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Edition(Answer):
+    year: int
+    title: str
+    schedule: EditionSchedule
+    categories: tuple[Category, ...]
+    show_running_counts: bool
+    phase: Phase
+
+
+class BallotCategory(Answer):
+    category: Category
+    nominees: list[NomineeCard]
+
+
+class Receipt(Answer):
+    receipt_id: str
+    edition: int
+    category: Category
+    entry_id: str
+    cast_at: datetime
+
+
+class NomineeResult(Answer):
+    nominee: NomineeCard
+    votes: int | None
+
+
+class Results(Answer):
+    edition: int
+    category: Category
+    counts_public: bool
+    nominees: list[NomineeResult]
+
+
+class Finalist(Answer):
+    entry_id: str
+    votes: int
+    rank: int
+
+
+class CategoryChampions(Answer):
+    category: Category
+    finalists: tuple[Finalist, ...]
+    valid_votes: int
+    decided_at: datetime
+
+
+class VoterToken(Answer):
+    token: str
+    expires_at: datetime
+
+
+class CatalogueEntry(Answer):
+    entry_id: str
+    edition: int
+    status: str
+    entry: EntryPublic
+    votes: int | None
+
+
+class FacetValue(Answer):
+    value: int | str
+    count: int
+
+
+class CataloguePage(Answer):
+    items: list[CatalogueEntry]
+    next_cursor: str | None
+    total: int
+    facets: dict[str, list[FacetValue]] = {}
+
+
+class ReportDownload(Answer):
+    format: Literal["html", "pdf", "csv", "json"]
+    href: str
+    media_type: str
+    bytes: int
+
+
+class Report(Answer):
+    report_id: str
+    edition: int
+    kind: str
+    published_at: datetime
+    downloads: list[ReportDownload]
+
+
+class Problem(Exception):
+    """A service refused: its status and problem+json body, for the page to explain."""
+
+    def __init__(self, status: int, body: dict[str, Any], retry_after: str | None = None) -> None:
+        super().__init__(f"{status}: {body.get('detail')}")
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+    @property
+    def reason(self) -> str:
+        """The machine-readable reason (`code-incorrect`, `phase-closed`, …) when there is one."""
+        for key in ("code", "reason"):
+            value = self.body.get(key)
+            if isinstance(value, str):
+                return value
+        kind = self.body.get("type")
+        return kind.rsplit("/", 1)[-1] if isinstance(kind, str) else ""
+
+
+class Unavailable(Exception):
+    """A service did not answer (down, timed out, or answered with a 5xx)."""
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.status_code >= 500:
+        raise Unavailable(
+            f"{response.request.url.host}:{response.request.url.port} answered "
+            f"{response.status_code}"
+        )
+    if response.status_code >= 400:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        raise Problem(
+            response.status_code,
+            body if isinstance(body, dict) else {},
+            response.headers.get("retry-after"),
+        )
+    return response
+
+
+def _forwarded(client_ip: str | None) -> dict[str, str]:
+    """The visitor's address for the voting service's per-address limits, which would otherwise
+    count every visitor as this web server (the voting service must trust this process's
+    address as a proxy: uvicorn's FORWARDED_ALLOW_IPS, 127.0.0.1 by default)."""
+    return {"X-Forwarded-For": client_ip} if client_ip else {}
+
+
+_EDITIONS = TypeAdapter(list[Edition])
+_BALLOT = TypeAdapter(list[BallotCategory])
+_RECEIPTS = TypeAdapter(list[Receipt])
+_CHAMPIONS = TypeAdapter(list[CategoryChampions])
+_REPORTS = TypeAdapter(list[Report])
+
+
+class Services:
+    """One pooled HTTP client for the four services."""
+
+    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]) -> None:
+        self.http = http
+        self.urls = urls
+
+    async def _call(
+        self, method: str, service: str, path: str, *, token: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers: dict[str, str] = kwargs.pop("headers", {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = await self.http.request(
+                method, self.urls[service] + path, headers=headers, **kwargs
+            )
+        except httpx.TransportError as error:
+            raise Unavailable(f"{service}: {type(error).__name__}") from error
+        return _checked(response)
+
+    async def editions(self) -> list[Edition]:
+        return _EDITIONS.validate_json(
+            (await self._call("GET", "submissions", "/editions")).content
+        )
+
+    async def edition(self, year: int) -> Edition:
+        response = await self._call("GET", "submissions", f"/editions/{year}")
+        return Edition.model_validate_json(response.content)
+
+    async def ballot(self, year: int) -> list[BallotCategory]:
+        response = await self._call("GET", "voting", f"/editions/{year}/ballot")
+        return _BALLOT.validate_json(response.content)
+
+    async def my_votes(self, year: int, token: str) -> list[Receipt]:
+        response = await self._call("GET", "voting", f"/editions/{year}/my-votes", token=token)
+        return _RECEIPTS.validate_json(response.content)
+
+    async def cast_vote(
+        self,
+        year: int,
+        category: Category,
+        entry_id: str,
+        token: str,
+        idempotency_key: str,
+        client_ip: str | None,
+    ) -> Receipt:
+        headers = {"Idempotency-Key": idempotency_key} | _forwarded(client_ip)
+        response = await self._call(
+            "POST",
+            "voting",
+            f"/editions/{year}/votes",
+            token=token,
+            headers=headers,
+            json={"category": category.value, "entry_id": entry_id},
+        )
+        return Receipt.model_validate_json(response.content)
+
+    async def request_code(
+        self, email: str, client_ip: str | None, *, resend: bool = False
+    ) -> None:
+        path = "/voters/registrations/resend" if resend else "/voters/registrations"
+        await self._call(
+            "POST", "voting", path, json={"email": email}, headers=_forwarded(client_ip)
+        )
+
+    async def verify_code(self, email: str, code: str, client_ip: str | None) -> VoterToken:
+        response = await self._call(
+            "POST",
+            "voting",
+            "/voters/verification",
+            json={"email": email, "code": code},
+            headers=_forwarded(client_ip),
+        )
+        return VoterToken.model_validate_json(response.content)
+
+    async def results(self, year: int, category: Category) -> Results:
+        response = await self._call("GET", "voting", f"/editions/{year}/results/{category.value}")
+        return Results.model_validate_json(response.content)
+
+    async def champions(self, year: int) -> list[CategoryChampions]:
+        response = await self._call("GET", "voting", f"/editions/{year}/champions")
+        return _CHAMPIONS.validate_json(response.content)
+
+    async def search(self, params: list[tuple[str, str]]) -> CataloguePage:
+        response = await self._call("GET", "stocktaking", "/entries", params=params)
+        return CataloguePage.model_validate_json(response.content)
+
+    async def catalogue_entry(self, entry_id: str) -> CatalogueEntry:
+        response = await self._call("GET", "stocktaking", f"/entries/{entry_id}")
+        return CatalogueEntry.model_validate_json(response.content)
+
+    async def reports(self) -> list[Report]:
+        response = await self._call("GET", "stocktaking", "/reports")
+        return _REPORTS.validate_json(response.content)
