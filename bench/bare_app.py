@@ -17,6 +17,11 @@ async def bare(body: dict[str, Any]) -> dict[str, str]:
     return {"entry_id": "bare", "status": "draft"}
 
 
+@app.get("/bare")
+async def bare_read(q: str | None = None, limit: int = 20) -> dict[str, Any]:
+    return {"items": [], "total": 0, "q": q, "limit": limit}
+
+
 if __name__ == "__main__":
     processes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     uvicorn.run(

@@ -17,13 +17,12 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 
 from wsis_shared.events import EntryPublic, ReviewSummary
 from wsis_shared.mongo import Database, Session
-from wsis_shared.vocabulary import Category, Phase
+from wsis_shared.vocabulary import Phase
 from wsis_stocktaking.domain.catalogue import CatalogueRecord, EditionView
 
 INDEXES: Final = {
     "catalogue": [
         IndexModel([("edition", DESCENDING), ("entry.category", ASCENDING)]),
-        IndexModel([("entry.title", "text"), ("entry.short_description", "text")]),
     ],
     "editions": [],
 }
@@ -129,40 +128,19 @@ class Catalogue:
         )
         return _record(document) if document else None
 
-    @staticmethod
-    def _query(edition: int | None, category: Category | None, text: str | None) -> dict[str, Any]:
-        query: dict[str, Any] = {"entry": {"$exists": True}}
-        if edition is not None:
-            query["edition"] = edition
-        if category is not None:
-            query["entry.category"] = category
-        if text:
-            query["$text"] = {"$search": text}
-        return query
-
-    async def search(
-        self,
-        *,
-        edition: int | None,
-        category: Category | None,
-        text: str | None,
-        limit: int,
-        after: str | None,
-    ) -> list[CatalogueRecord]:
-        query = self._query(edition, category, text)
-        if after:
-            query["_id"] = {"$gt": after}
-        cursor = (
-            self._records.find(query, session=self._session).sort("_id", ASCENDING).limit(limit)
+    async def records(self, entry_ids: list[str]) -> dict[str, CatalogueRecord]:
+        """The searchable records among `entry_ids`, in one query (a page of search results)."""
+        cursor = self._records.find(
+            {"_id": {"$in": entry_ids}, "entry": {"$exists": True}}, session=self._session
         )
-        return [_record(document) async for document in cursor]
+        return {document["_id"]: _record(document) async for document in cursor}
 
-    async def count(
-        self, *, edition: int | None, category: Category | None, text: str | None
-    ) -> int:
-        return await self._records.count_documents(
-            self._query(edition, category, text), session=self._session
-        )
+    async def editions(self) -> dict[int, EditionView]:
+        """Every edition seen (one a year: a handful of small documents, read in one query)."""
+        return {
+            document["_id"]: EditionView.model_validate(document | {"year": document["_id"]})
+            async for document in self._editions.find({}, session=self._session)
+        }
 
 
 def _record(document: dict[str, Any]) -> CatalogueRecord:
