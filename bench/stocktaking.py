@@ -23,6 +23,7 @@ import random
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import httpx
@@ -243,7 +244,7 @@ def search_query(n: int, rng: random.Random) -> str:
         params.append(("category", rng.choice(list(Category)).value))
         params.append(("status", rng.choice(["nominated", "eligible", "champion"])))
     params.append(("edition", str(YEAR)))
-    return "&".join(f"{k}={v}" for k, v in params)
+    return urlencode(params)
 
 
 async def run(
