@@ -1,10 +1,11 @@
 """The public WSIS Stocktaking database: search with facet counts, and entry pages (no sign-in).
 
 `GET /entries` asks this API process's in-memory search index (`domain.search_index`: what
-matches, in which order, how many per facet value) and then reads the page's records from
-MongoDB in one query. The index is loaded before the API serves its first request — the
-router's lifespan below, nested in the app's by FastAPI, so `/readyz` cannot answer before —
-and follows the catalogue while it serves (`adapters.search_index_sync`).
+matches, in which order, how many per facet value), then reads the page's records in one query,
+beside the editions (whose phase says whether vote counts are public). Every API process holds
+its own index, loaded before it serves its first request — the router's lifespan below, nested
+in the app's by FastAPI, so `/readyz` cannot answer before — and following the catalogue while
+it serves (`adapters.search_index_sync`).
 """
 
 from __future__ import annotations
