@@ -225,9 +225,6 @@ _HTTP_QUERIES: Final[list[dict[str, Any]]] = [
 async def http_benchmark(mongo_uri: str, count: int) -> None:
     """Seeds a catalogue of `count` entries, starts `python -m wsis_stocktaking api` on it and
     measures its start (the index load) and `GET /entries` latencies, one client at a time."""
-    import httpx
-
-    from wsis_devstack.processes import free_ports
     from wsis_shared.auth import ensure_dev_keys
     from wsis_shared.mongo import create_client
 
@@ -246,51 +243,63 @@ async def http_benchmark(mongo_uri: str, count: int) -> None:
         await database["editions"].insert_many(
             [{"_id": year, "phase": "closed"} for year in range(2017, 2028)]
         )
-        port = free_ports(1)[0]
-        _, public_key = ensure_dev_keys(Path(tempfile.mkdtemp(prefix="bench-search-keys")))
-        env = {
-            **os.environ,
-            "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
-            "WSIS_MONGO_URI": mongo_uri,
-            "WSIS_MONGO_DB_PREFIX": prefix,
-            "WSIS_STOCKTAKING_PORT": str(port),
-            "WSIS_LOG_LEVEL": "WARNING",
-        }
-        started = time.perf_counter()
-        api = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "wsis_stocktaking", "api", env=env
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-                while True:
-                    if api.returncode is not None:
-                        raise RuntimeError("the API did not start: see its log above")
-                    try:
-                        if (await http.get("/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await asyncio.sleep(0.2)
-                print(f"API ready (index loaded from MongoDB) {time.perf_counter() - started:.1f}s")
-                timings: list[float] = []
-                for _ in range(30):
-                    for params in _HTTP_QUERIES:
-                        began = time.perf_counter()
-                        response = await http.get("/entries", params=params)
-                        timings.append(time.perf_counter() - began)
-                        assert response.status_code == 200, response.text
-                timings.sort()
-                print(
-                    f"GET /entries over HTTP: p50 {statistics.median(timings) * 1000:.1f} ms, "
-                    f"p95 {timings[int(len(timings) * 0.95)] * 1000:.1f} ms, "
-                    f"max {timings[-1] * 1000:.1f} ms over {len(timings)} requests"
-                )
-        finally:
-            api.terminate()
-            await api.wait()
+        with tempfile.TemporaryDirectory(prefix="bench-search-keys") as keys:
+            _, public_key = ensure_dev_keys(Path(keys))
+            await _measure_the_api(
+                {
+                    **os.environ,
+                    "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
+                    "WSIS_MONGO_URI": mongo_uri,
+                    "WSIS_MONGO_DB_PREFIX": prefix,
+                    "WSIS_LOG_LEVEL": "WARNING",
+                }
+            )
     finally:
         await client.drop_database(database.name)
         await client.close()
+
+
+async def _measure_the_api(env: dict[str, str]) -> None:
+    import httpx
+
+    from wsis_devstack.processes import free_ports
+
+    port = free_ports(1)[0]
+    started = time.perf_counter()
+    api = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wsis_stocktaking",
+        "api",
+        env={**env, "WSIS_STOCKTAKING_PORT": str(port)},
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            while True:
+                if api.returncode is not None:
+                    raise RuntimeError("the API did not start: see its log above")
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+            print(f"API ready (index loaded from MongoDB) {time.perf_counter() - started:.1f}s")
+            timings: list[float] = []
+            for _ in range(30):
+                for params in _HTTP_QUERIES:
+                    began = time.perf_counter()
+                    response = await http.get("/entries", params=params)
+                    timings.append(time.perf_counter() - began)
+                    assert response.status_code == 200, response.text
+            timings.sort()
+            print(
+                f"GET /entries over HTTP: p50 {statistics.median(timings) * 1000:.1f} ms, "
+                f"p95 {timings[int(len(timings) * 0.95)] * 1000:.1f} ms, "
+                f"max {timings[-1] * 1000:.1f} ms over {len(timings)} requests"
+            )
+    finally:
+        api.terminate()
+        await api.wait()
 
 
 if __name__ == "__main__":
