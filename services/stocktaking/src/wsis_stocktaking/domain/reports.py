@@ -23,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from wsis_shared.vocabulary import (
     CATEGORY_NAMES,
+    SDG_NAMES,
     ActionLine,
     Category,
     Region,
@@ -38,25 +39,6 @@ ReportFormat = Literal["html", "pdf", "csv", "json"]
 
 SDGS: Final = tuple(range(1, 18))
 _VALID_SDGS: Final = frozenset(SDGS)
-SDG_NAMES: Final[dict[int, str]] = {
-    1: "No poverty",
-    2: "Zero hunger",
-    3: "Good health and well-being",
-    4: "Quality education",
-    5: "Gender equality",
-    6: "Clean water and sanitation",
-    7: "Affordable and clean energy",
-    8: "Decent work and economic growth",
-    9: "Industry, innovation and infrastructure",
-    10: "Reduced inequalities",
-    11: "Sustainable cities and communities",
-    12: "Responsible consumption and production",
-    13: "Climate action",
-    14: "Life below water",
-    15: "Life on land",
-    16: "Peace, justice and strong institutions",
-    17: "Partnerships for the goals",
-}
 ACTION_LINE_NAMES: Final[dict[ActionLine, str]] = {
     line: (
         "ICT applications: benefits in all aspects of life"

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from wsis_shared.vocabulary import CATEGORY_NAMES, ActionLine, Category
+from wsis_shared.vocabulary import CATEGORY_NAMES, SDG_NAMES, ActionLine, Category
 from wsis_stocktaking.domain.contributions import C7, Tag, implied_codes, kind_of
 
 C7_APPLICATIONS: Final[dict[str, str]] = {
@@ -39,25 +39,6 @@ C7_APPLICATIONS: Final[dict[str, str]] = {
 }
 """Application name ("e-learning") -> its code ("C7.e-learning")."""
 
-SDG_NAMES: Final[dict[int, str]] = {
-    1: "No poverty",
-    2: "Zero hunger",
-    3: "Good health and well-being",
-    4: "Quality education",
-    5: "Gender equality",
-    6: "Clean water and sanitation",
-    7: "Affordable and clean energy",
-    8: "Decent work and economic growth",
-    9: "Industry, innovation and infrastructure",
-    10: "Reduced inequalities",
-    11: "Sustainable cities and communities",
-    12: "Responsible consumption and production",
-    13: "Climate action",
-    14: "Life below water",
-    15: "Life on land",
-    16: "Peace, justice and strong institutions",
-    17: "Partnerships for the goals",
-}
 
 ACTION_LINE_CODES: Final[tuple[str, ...]] = tuple(
     code

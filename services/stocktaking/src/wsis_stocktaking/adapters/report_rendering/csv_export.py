@@ -12,8 +12,8 @@ import io
 from collections.abc import Iterator
 from typing import Final
 
+from wsis_shared.vocabulary import SDG_NAMES
 from wsis_stocktaking.domain.reports import (
-    SDG_NAMES,
     SDGS,
     Report,
     StocktakingReport,

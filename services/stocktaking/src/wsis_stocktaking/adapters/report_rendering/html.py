@@ -12,6 +12,7 @@ from typing import Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from wsis_shared.vocabulary import SDG_NAMES
 from wsis_stocktaking.adapters.report_rendering.charts import (
     BAR_COLOUR,
     bars,
@@ -21,7 +22,6 @@ from wsis_stocktaking.adapters.report_rendering.charts import (
     heat_text_colour,
 )
 from wsis_stocktaking.domain.reports import (
-    SDG_NAMES,
     SDGS,
     Count,
     Report,
