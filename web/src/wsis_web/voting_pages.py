@@ -53,9 +53,13 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", editions=editions, Phase=Phase)
 
 
-async def _edition_or_none(request: Request, year: int) -> Edition | None:
+async def _edition_or_none(request: Request, year: str) -> Edition | None:
+    """The edition a path names, or None for a year that is not one or not known."""
+    number = parse_year(year)
+    if number is None:
+        return None
     try:
-        return await site_of(request).services.edition(year)
+        return await site_of(request).services.edition(number)
     except Problem as problem:
         if problem.status == 404:
             return None
@@ -86,8 +90,7 @@ def _forget_expired_voter(request: Request, response: Response) -> Response:
 
 @router.get("/vote/{year}")
 async def ballot(request: Request, year: str) -> Response:
-    number = parse_year(year)
-    edition = await _edition_or_none(request, number) if number else None
+    edition = await _edition_or_none(request, year)
     if edition is None:
         return not_found(request)
     categories = await site_of(request).services.ballot(edition.year)
@@ -107,8 +110,8 @@ async def ballot(request: Request, year: str) -> Response:
 async def category_page(
     request: Request, year: str, category: str, choose: str | None = None
 ) -> Response:
-    number, chosen_category = parse_year(year), parse_category(category)
-    edition = await _edition_or_none(request, number) if number else None
+    chosen_category = parse_category(category)
+    edition = await _edition_or_none(request, year)
     if edition is None or chosen_category is None:
         return not_found(request)
     ballot = {c.category: c for c in await site_of(request).services.ballot(edition.year)}
@@ -306,8 +309,7 @@ async def sign_out(request: Request, csrf: FormField) -> Response:
 
 @router.get("/results/{year}")
 async def results_index(request: Request, year: str) -> Response:
-    number = parse_year(year)
-    edition = await _edition_or_none(request, number) if number else None
+    edition = await _edition_or_none(request, year)
     if edition is None:
         return not_found(request)
     return render(request, "results_index.html", edition=edition)
@@ -315,8 +317,8 @@ async def results_index(request: Request, year: str) -> Response:
 
 @router.get("/results/{year}/{category}")
 async def results_page(request: Request, year: str, category: str) -> Response:
-    number, chosen_category = parse_year(year), parse_category(category)
-    edition = await _edition_or_none(request, number) if number else None
+    chosen_category = parse_category(category)
+    edition = await _edition_or_none(request, year)
     if edition is None or chosen_category is None:
         return not_found(request)
     results = await site_of(request).services.results(edition.year, chosen_category)
@@ -370,8 +372,7 @@ async def live_results(request: Request, year: str, category: str) -> Response:
 
 @router.get("/champions/{year}")
 async def champions_page(request: Request, year: str) -> Response:
-    number = parse_year(year)
-    edition = await _edition_or_none(request, number) if number else None
+    edition = await _edition_or_none(request, year)
     if edition is None:
         return not_found(request)
     champions = await site_of(request).services.champions(edition.year)
