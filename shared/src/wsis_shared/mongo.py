@@ -13,7 +13,13 @@ from bson.codec_options import TypeEncoder, TypeRegistry
 from pymongo import AsyncMongoClient, IndexModel, ReadPreference, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import CollectionInvalid, OperationFailure
+from pymongo.errors import (
+    BulkWriteError,
+    CollectionInvalid,
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+)
 from pymongo.read_concern import ReadConcern
 
 T = TypeVar("T")
@@ -21,6 +27,16 @@ Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 Session = AsyncClientSession
 _NAMESPACE_EXISTS = 48
+# The server's codes for "not now, try again": shutdown, step-down, not primary, network
+# (the server's list of retryable write errors), which a restart or failover produces.
+_TRY_AGAIN_CODES = frozenset(
+    {6, 7, 89, 91, 134, 189, 262, 9001, 10058, 10107, 11600, 11602, 13435, 13436}
+)
+_TRY_AGAIN_LABELS = (
+    "RetryableWriteError",
+    "TransientTransactionError",
+    "UnknownTransactionCommitResult",
+)
 
 
 class _DateAsMidnightUTC(TypeEncoder):
@@ -80,3 +96,25 @@ async def ensure_indexes(db: Database, indexes: Mapping[str, Sequence[IndexModel
 
 async def ping(client: AsyncMongoClient[Document]) -> None:
     await client.admin.command("ping")
+
+
+def is_transient(error: PyMongoError) -> bool:
+    """Whether the database said "not now" (a restart, a failover, a step-down) rather than
+    "never": the caller may answer 503 and the client may retry.
+
+    PyMongo raises `ConnectionFailure` for most of these, but an unordered `insert_many` reports
+    a shutdown as per-document write errors or as a write concern error inside `BulkWriteError`,
+    and a transaction's failure carries only a label.
+    """
+    if isinstance(error, ConnectionFailure):
+        return True
+    if any(error.has_error_label(label) for label in _TRY_AGAIN_LABELS):
+        return True
+    if isinstance(error, BulkWriteError):
+        details = error.details
+        if details.get("writeConcernErrors"):
+            # Written on the primary but not acknowledged by the majority: not accepted.
+            return True
+        codes = {e.get("code") for e in details.get("writeErrors", [])}
+        return bool(codes) and codes <= _TRY_AGAIN_CODES
+    return isinstance(error, OperationFailure) and error.code in _TRY_AGAIN_CODES

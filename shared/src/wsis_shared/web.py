@@ -16,7 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,7 +25,7 @@ from wsis_shared.auth import OPTIONAL_BEARER
 from wsis_shared.errors import Unauthenticated, WsisError
 from wsis_shared.logging import get_logger
 from wsis_shared.messaging import broker_reachable
-from wsis_shared.mongo import ping
+from wsis_shared.mongo import is_transient, ping
 from wsis_shared.runtime import Resources
 from wsis_shared.settings import ServiceSettings
 
@@ -105,9 +105,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             response.headers[name] = value
         return response
 
-    @app.exception_handler(ConnectionFailure)
-    async def database_unreachable(request: Request, exc: ConnectionFailure) -> JSONResponse:
+    @app.exception_handler(PyMongoError)
+    async def database_unreachable(request: Request, exc: PyMongoError) -> JSONResponse:
         # A failover or a restart of mongod: the client should come back, not report a bug.
+        if not is_transient(exc):
+            return await unexpected(request, exc)
         log.warning("http.request.database_unreachable", path=request.url.path, error=repr(exc))
         response = problem(
             503,

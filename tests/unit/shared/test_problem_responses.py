@@ -11,6 +11,7 @@ from fastapi import FastAPI, Query
 from fastapi.testclient import TestClient
 from httpx import Response
 from pydantic import BaseModel, Field
+from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure, PyMongoError
 
 from wsis_shared.errors import (
     AlreadyExists,
@@ -221,3 +222,50 @@ def test_an_oversize_body_is_a_413_problem() -> None:
 def json_text(value: object) -> str:
     """A value as text, to look for a field name wherever the error format puts it."""
     return json.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AutoReconnect("connection closed"),
+        # What an unordered insert_many reports while mongod shuts down (seen in the vote storm).
+        BulkWriteError({"writeErrors": [{"index": 0, "code": 11600, "errmsg": "interrupted"}]}),
+        BulkWriteError({"writeErrors": [], "writeConcernErrors": [{"code": 91}]}),
+        OperationFailure("not primary", code=10107),
+        OperationFailure(
+            "no such transaction", code=251, details={"errorLabels": ["TransientTransactionError"]}
+        ),
+    ],
+    ids=["connection", "shutdown-write-error", "write-concern", "not-primary", "transaction-label"],
+)
+def test_a_database_that_says_not_now_is_a_503_to_retry(error: PyMongoError) -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/votes")
+    async def vote() -> None:
+        raise error
+
+    response = TestClient(app, raise_server_exceptions=False).post("/votes")
+
+    _problem(response, 503, "unavailable")
+    assert response.headers["retry-after"] == "5"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        BulkWriteError({"writeErrors": [{"index": 0, "code": 121, "errmsg": "validation"}]}),
+        OperationFailure("bad value", code=2),
+    ],
+    ids=["document-validation", "bad-value"],
+)
+def test_a_database_that_says_never_is_a_500(error: PyMongoError) -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/votes")
+    async def vote() -> None:
+        raise error
+
+    _problem(TestClient(app, raise_server_exceptions=False).post("/votes"), 500, "internal-error")

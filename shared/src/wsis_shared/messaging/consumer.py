@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, KafkaError
 from prometheus_client import Counter, Gauge
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from wsis_shared import context
 from wsis_shared.events import EventBase, UndecodableEvent, decode, event_type_of, topic_of, utcnow
@@ -31,7 +31,7 @@ from wsis_shared.messaging.dlq import dead_letter_headers
 from wsis_shared.messaging.headers import from_kafka
 from wsis_shared.messaging.kafka import idempotent_producer
 from wsis_shared.messaging.outbox import Outbox
-from wsis_shared.mongo import Database, Document, Session, in_transaction
+from wsis_shared.mongo import Database, Document, Session, in_transaction, is_transient
 from wsis_shared.tracing import SpanKind, continued_span
 
 log = get_logger(__name__)
@@ -319,7 +319,9 @@ class ConsumerRunner:
         while True:
             try:
                 return await attempt()
-            except ConnectionFailure as exc:
+            except PyMongoError as exc:
+                if not is_transient(exc):
+                    raise
                 log.warning("consumer.mongo.unreachable", error=repr(exc), backoff_s=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_infra_backoff_s)
