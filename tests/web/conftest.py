@@ -98,7 +98,7 @@ def site(
     }
     web_port = free_port()
     web_env = env | {f"WSIS_WEB_{s.upper()}_URL": platform.url(s) for s in SERVICES}
-    web_env |= {"WSIS_WEB_PORT": str(web_port)}
+    web_env |= {"WSIS_WEB_PORT": str(web_port), "WSIS_WEB_DEV_SIGN_IN_KEY_FILE": str(private_key)}
     mail.start()
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -194,3 +194,33 @@ async def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def staff_sign_in(
+    page: Page,
+    site: Site,
+    role: Role,
+    user_id: str,
+    *,
+    organisation: str | None = None,
+    name: str | None = None,
+    next_url: str = "/account",
+) -> None:
+    """Sign the page's browser in through the development sign-in form, as a person would."""
+    await page.goto(f"{site.url}/account/sign-in?next={next_url}")
+    await page.select_option("#role", role.value)
+    await page.fill("#user_id", user_id)
+    if name:
+        await page.fill("#name", name)
+    if organisation:
+        await page.fill("#organisation", organisation)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await page.wait_for_load_state()
+
+
+async def check(page: Page, name: str) -> None:
+    """Every page: zero axe violations, and its screenshot (named `NN-what`, linked from the
+    README)."""
+    await screenshot(page, name)
+    violations = await axe_violations(page)
+    assert violations == [], f"{name}: {violations}"

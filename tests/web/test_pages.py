@@ -15,16 +15,9 @@ from typing import Final
 import httpx
 from playwright.async_api import Browser, Page, Response, expect
 
-from tests.web.conftest import Site, axe_violations, mobile_page, screenshot
+from tests.web.conftest import Site, check, mobile_page
 
 BUDGET_BYTES: Final = 60 * 1024
-
-
-async def check(page: Page, name: str) -> None:
-    """Every page: zero axe violations, and its screenshot."""
-    await screenshot(page, name)
-    violations = await axe_violations(page)
-    assert violations == [], f"{name}: {violations}"
 
 
 def code_from_mail(site: Site, address: str, count: int = 1) -> str:

@@ -134,7 +134,9 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
         "WSIS_VOTING_VOTER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
     }
     services = service_processes(env, logs)
-    services["web"] = web_process(env, logs, WEB_PORT, SERVICES)
+    # The pages' development sign-in (any role, for local work): the same key as `make token`.
+    web_env = env | {"WSIS_WEB_DEV_SIGN_IN_KEY_FILE": str(private_key)}
+    services["web"] = web_process(web_env, logs, WEB_PORT, SERVICES)
     started: list[ManagedProcess] = []
     mail = SmtpSink(smtp_port=SMTP_PORT, http_port=MAIL_PAGE_PORT)
     with _stop_on_exit(started), mail:

@@ -24,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
 from wsis_shared.errors import Forbidden, Unauthenticated
+from wsis_shared.settings import TokenCheckSettings
 from wsis_shared.vocabulary import Role
 
 ALGORITHMS = ["RS256"]
@@ -108,6 +109,16 @@ class TokenVerifier:
             name=claims.get("name"),
         )
         return principal, float(claims["exp"])
+
+
+def token_verifier(settings: TokenCheckSettings) -> TokenVerifier:
+    key = settings.jwt_public_key_file.read_bytes() if settings.jwt_public_key_file else None
+    return TokenVerifier(
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        public_key_pem=key,
+        jwks_url=settings.jwt_jwks_url,
+    )
 
 
 _bearer = HTTPBearer(auto_error=False)

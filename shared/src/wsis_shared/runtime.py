@@ -18,7 +18,7 @@ import typer
 from aiokafka.errors import KafkaError
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel
 
-from wsis_shared.auth import TokenVerifier
+from wsis_shared.auth import TokenVerifier, token_verifier
 from wsis_shared.logging import configure_logging, get_logger
 from wsis_shared.messaging import (
     INBOX_INDEXES,
@@ -57,16 +57,6 @@ class Resources:
 
     async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:
         return await _in_transaction(self.mongo, work)
-
-
-def token_verifier(settings: ServiceSettings) -> TokenVerifier:
-    key = settings.jwt_public_key_file.read_bytes() if settings.jwt_public_key_file else None
-    return TokenVerifier(
-        audience=settings.jwt_audience,
-        issuer=settings.jwt_issuer,
-        public_key_pem=key,
-        jwks_url=settings.jwt_jwks_url,
-    )
 
 
 @asynccontextmanager

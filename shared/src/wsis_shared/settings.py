@@ -14,7 +14,25 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ServiceSettings(BaseSettings):
+class TokenCheckSettings(BaseSettings):
+    """How bearer tokens are verified: the same for every service and for the web pages."""
+
+    jwt_public_key_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("jwt_public_key_file", "WSIS_JWT_PUBLIC_KEY_FILE"),
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("jwt_jwks_url", "WSIS_JWT_JWKS_URL")
+    )
+    jwt_audience: str = Field(
+        default="wsis", validation_alias=AliasChoices("jwt_audience", "WSIS_JWT_AUDIENCE")
+    )
+    jwt_issuer: str = Field(
+        default="wsis-dev", validation_alias=AliasChoices("jwt_issuer", "WSIS_JWT_ISSUER")
+    )
+
+
+class ServiceSettings(TokenCheckSettings):
     """Base for `WSIS_<SERVICE>_…` settings; subclasses set `service_name` and `env_prefix`."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
@@ -33,19 +51,6 @@ class ServiceSettings(BaseSettings):
     )
     mongo_db_prefix: str = Field(
         default="wsis_", validation_alias=AliasChoices("mongo_db_prefix", "WSIS_MONGO_DB_PREFIX")
-    )
-    jwt_public_key_file: Path | None = Field(
-        default=None,
-        validation_alias=AliasChoices("jwt_public_key_file", "WSIS_JWT_PUBLIC_KEY_FILE"),
-    )
-    jwt_jwks_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("jwt_jwks_url", "WSIS_JWT_JWKS_URL")
-    )
-    jwt_audience: str = Field(
-        default="wsis", validation_alias=AliasChoices("jwt_audience", "WSIS_JWT_AUDIENCE")
-    )
-    jwt_issuer: str = Field(
-        default="wsis-dev", validation_alias=AliasChoices("jwt_issuer", "WSIS_JWT_ISSUER")
     )
     log_format: Literal["json", "console"] = Field(
         default="json", validation_alias=AliasChoices("log_format", "WSIS_LOG_FORMAT")

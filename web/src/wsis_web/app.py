@@ -14,8 +14,11 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from wsis_shared.auth import token_verifier
 from wsis_shared.logging import get_logger
 from wsis_web import i18n
+from wsis_web.accounts import NotAllowed, SignInRequired, sign_in_redirect
+from wsis_web.accounts import router as accounts_router
 from wsis_web.rendering import STATIC, Site, environment, render, static_versions
 from wsis_web.services import Problem, Services, Unavailable
 from wsis_web.settings import WebSettings
@@ -35,6 +38,11 @@ SECURITY_HEADERS: Final = {
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
+    if settings.dev_sign_in_key_file is not None and settings.token_header:
+        raise ValueError(
+            "WSIS_WEB_DEV_SIGN_IN_KEY_FILE and WSIS_WEB_TOKEN_HEADER are both set: the dev "
+            "sign-in is for local work only, unset it where the identity provider signs people in"
+        )
     for language in i18n.LANGUAGES:
         i18n.translations(language)  # a broken catalogue stops the start, not a page
 
@@ -57,6 +65,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 ),
                 templates=environment(),
                 versions=static_versions(),
+            )
+            app.state.token_verifier = (
+                token_verifier(settings)
+                if settings.jwt_public_key_file or settings.jwt_jwks_url
+                else None
             )
             yield
 
@@ -88,8 +101,18 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             headers={"Cache-Control": f"public, max-age={YEAR_IN_SECONDS}, immutable"},
         )
 
+    app.include_router(accounts_router)
     app.include_router(voting_router)
     app.include_router(stocktaking_router)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, error: Exception) -> Response:
+        next_url = error.next_url if isinstance(error, SignInRequired) else "/account"
+        return sign_in_redirect(request, next_url)
+
+    @app.exception_handler(NotAllowed)
+    async def not_for_you(request: Request, error: Exception) -> Response:
+        return render(request, "error.html", 403, kind="not-allowed")
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, error: Exception) -> Response:
@@ -102,6 +125,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def refused(request: Request, error: Exception) -> Response:
         # A service refused what a page asked for (an edition with no ballot, …): say so.
         status = error.status if isinstance(error, Problem) else 400
+        if status == 401:  # the session ended between the page's check and the service's
+            return sign_in_redirect(request, request.url.path)
+        if status == 403:
+            return render(request, "error.html", 403, kind="not-allowed")
         kind = "not-found" if status == 404 else "bad-request"
         return render(request, "error.html", 404 if status == 404 else 400, kind=kind)
 

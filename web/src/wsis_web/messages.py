@@ -1,9 +1,11 @@
 """The interface's messages, extracted from the templates and the code (Babel's extractors), and
 the catalogue file of each language. `python -m wsis_web.messages` rewrites every .po with the
-messages extracted now, keeping the translations they already have, and lists what is missing."""
+messages extracted now, keeping the translations they already have, and lists what is missing;
+`python -m wsis_web.messages --merge new.json` first adds the translations in that file."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Final
@@ -52,7 +54,7 @@ def untranslated(language: str) -> list[str]:
     return missing
 
 
-def update() -> int:
+def update(*, quiet: bool = False) -> int:
     template = extracted()
     missing = 0
     for language in LANGUAGES:
@@ -66,10 +68,34 @@ def update() -> int:
             write_po(po, catalog, width=100, omit_header=False, include_previous=False)
         gaps = untranslated(language)
         missing += len(gaps)
-        for gap in gaps:
+        for gap in [] if quiet else gaps:
             print(f"{language}: untranslated: {gap!r}", file=sys.stderr)
     return missing
 
 
+def merge(path: Path) -> int:
+    """Add translations from a JSON file `{msgid: {language: text}}` (a plural message:
+    `{language: [singular, plural, …]}`) to the catalogues; returns how many were set."""
+    wanted: dict[str, dict[str, str | list[str]]] = json.loads(path.read_text(encoding="utf-8"))
+    added = 0
+    for language in LANGUAGES:
+        if language == DEFAULT_LANGUAGE:
+            continue
+        catalog = read_catalog(language)
+        for message_id, texts in wanted.items():
+            text = texts.get(language)
+            message = catalog.get(message_id)
+            if text is None or message is None:
+                continue
+            message.string = tuple(text) if isinstance(text, list) else text
+            added += 1
+        with po_path(language).open("wb") as po:
+            write_po(po, catalog, width=100, omit_header=False, include_previous=False)
+    return added
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--merge":
+        update(quiet=True)  # the catalogues first know every message, then get their translations
+        print(f"{merge(Path(sys.argv[2]))} translations merged", file=sys.stderr)
     sys.exit(1 if update() else 0)

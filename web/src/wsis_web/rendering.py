@@ -26,6 +26,7 @@ TEMPLATES: Final = Path(__file__).parent / "templates"
 STATIC: Final = Path(__file__).parent / "static"
 LANGUAGE_COOKIE: Final = "lang"
 VOTER_COOKIE: Final = "wsis_voter"
+SESSION_COOKIE: Final = "wsis_session"  # a team member's, reviewer's, chair's or admin's token
 SIGN_IN_COOKIE: Final = "wsis_sign_in"  # the address a code was sent to, while it is entered
 CSRF_COOKIE: Final = "wsis_csrf"
 YEAR_LIMITS: Final = (2000, 2100)
@@ -118,6 +119,12 @@ def finish(request: Request, response: Response) -> Response:
     return response
 
 
+def has_session(request: Request) -> bool:
+    """Whether the browser holds a staff session (checked for real by the page that needs it)."""
+    header = site_of(request).settings.token_header
+    return bool(request.headers.get(header)) if header else SESSION_COOKIE in request.cookies
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     site = site_of(request)
     language = language_of(request)
@@ -152,7 +159,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         fmt=formatter,
         static_url=site.static_url,
         csrf=csrf_token(request),
-        signed_in=VOTER_COOKIE in request.cookies,
+        signed_in=VOTER_COOKIE in request.cookies or has_session(request),
+        has_session=has_session(request),
+        person=request.state.__dict__.get("signed_in"),
         path=request.url.path,
     )
     page = site.templates.get_template(template).render(shared | context)

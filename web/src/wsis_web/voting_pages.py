@@ -298,15 +298,6 @@ async def resend_code(request: Request, csrf: FormField, next: OptionalField = N
     return render(request, "code.html", next=target, email=address, error=None, resent=True)
 
 
-@router.post("/sign-out")
-async def sign_out(request: Request, csrf: FormField) -> Response:
-    if not csrf_valid(request, csrf):
-        return bad_form(request)
-    response = redirect(request, "/")
-    response.delete_cookie(VOTER_COOKIE, path="/")
-    return response
-
-
 @router.get("/results/{year}")
 async def results_index(request: Request, year: str) -> Response:
     edition = await _edition_or_none(request, year)
