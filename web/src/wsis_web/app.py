@@ -19,10 +19,14 @@ from wsis_shared.logging import get_logger
 from wsis_web import i18n
 from wsis_web.accounts import NotAllowed, SignInRequired, sign_in_redirect
 from wsis_web.accounts import router as accounts_router
+from wsis_web.admin_pages import router as admin_router
+from wsis_web.chair_pages import router as chair_router
 from wsis_web.rendering import STATIC, Site, environment, render, static_versions
+from wsis_web.review_pages import router as review_router
 from wsis_web.services import Problem, Services, Unavailable
 from wsis_web.settings import WebSettings
 from wsis_web.stocktaking_pages import router as stocktaking_router
+from wsis_web.team_pages import router as team_router
 from wsis_web.voting_pages import router as voting_router
 
 log = get_logger(__name__)
@@ -104,6 +108,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(voting_router)
     app.include_router(stocktaking_router)
+    app.include_router(team_router)
+    app.include_router(review_router)
+    app.include_router(chair_router)
+    app.include_router(admin_router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, error: Exception) -> Response:

@@ -168,9 +168,11 @@ class Services:
         self.http = http
         self.urls = urls
 
-    async def _call(
+    async def call(
         self, method: str, service: str, path: str, *, token: str | None = None, **kwargs: Any
     ) -> httpx.Response:
+        """One request to a service (`token`: the signed-in person's, so the service's own role
+        and ownership checks apply); raises `Problem` for a 4xx and `Unavailable` for the rest."""
         headers: dict[str, str] = kwargs.pop("headers", {})
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -183,20 +185,18 @@ class Services:
         return _checked(response)
 
     async def editions(self) -> list[Edition]:
-        return _EDITIONS.validate_json(
-            (await self._call("GET", "submissions", "/editions")).content
-        )
+        return _EDITIONS.validate_json((await self.call("GET", "submissions", "/editions")).content)
 
     async def edition(self, year: int) -> Edition:
-        response = await self._call("GET", "submissions", f"/editions/{year}")
+        response = await self.call("GET", "submissions", f"/editions/{year}")
         return Edition.model_validate_json(response.content)
 
     async def ballot(self, year: int) -> list[BallotCategory]:
-        response = await self._call("GET", "voting", f"/editions/{year}/ballot")
+        response = await self.call("GET", "voting", f"/editions/{year}/ballot")
         return _BALLOT.validate_json(response.content)
 
     async def my_votes(self, year: int, token: str) -> list[Receipt]:
-        response = await self._call("GET", "voting", f"/editions/{year}/my-votes", token=token)
+        response = await self.call("GET", "voting", f"/editions/{year}/my-votes", token=token)
         return _RECEIPTS.validate_json(response.content)
 
     async def cast_vote(
@@ -209,7 +209,7 @@ class Services:
         client_ip: str | None,
     ) -> Receipt:
         headers = {"Idempotency-Key": idempotency_key} | _forwarded(client_ip)
-        response = await self._call(
+        response = await self.call(
             "POST",
             "voting",
             f"/editions/{year}/votes",
@@ -223,12 +223,12 @@ class Services:
         self, email: str, client_ip: str | None, *, resend: bool = False
     ) -> None:
         path = "/voters/registrations/resend" if resend else "/voters/registrations"
-        await self._call(
+        await self.call(
             "POST", "voting", path, json={"email": email}, headers=_forwarded(client_ip)
         )
 
     async def verify_code(self, email: str, code: str, client_ip: str | None) -> VoterToken:
-        response = await self._call(
+        response = await self.call(
             "POST",
             "voting",
             "/voters/verification",
@@ -238,21 +238,21 @@ class Services:
         return VoterToken.model_validate_json(response.content)
 
     async def results(self, year: int, category: Category) -> Results:
-        response = await self._call("GET", "voting", f"/editions/{year}/results/{category.value}")
+        response = await self.call("GET", "voting", f"/editions/{year}/results/{category.value}")
         return Results.model_validate_json(response.content)
 
     async def champions(self, year: int) -> list[CategoryChampions]:
-        response = await self._call("GET", "voting", f"/editions/{year}/champions")
+        response = await self.call("GET", "voting", f"/editions/{year}/champions")
         return _CHAMPIONS.validate_json(response.content)
 
     async def search(self, params: list[tuple[str, str]]) -> CataloguePage:
-        response = await self._call("GET", "stocktaking", "/entries", params=params)
+        response = await self.call("GET", "stocktaking", "/entries", params=params)
         return CataloguePage.model_validate_json(response.content)
 
     async def catalogue_entry(self, entry_id: str) -> CatalogueEntry:
-        response = await self._call("GET", "stocktaking", f"/entries/{entry_id}")
+        response = await self.call("GET", "stocktaking", f"/entries/{entry_id}")
         return CatalogueEntry.model_validate_json(response.content)
 
     async def reports(self) -> list[Report]:
-        response = await self._call("GET", "stocktaking", "/reports")
+        response = await self.call("GET", "stocktaking", "/reports")
         return _REPORTS.validate_json(response.content)
