@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Platform
-from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
+from wsis_devstack.demo import DEMO_YEAR, OPEN_CALL_YEAR, DemoTokens, load_demo_data, load_open_call
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
 
@@ -34,3 +34,15 @@ async def test_the_demo_data_loads_once(platform: Platform) -> None:
     async with httpx.AsyncClient() as http:
         ballot = (await http.get(f"{platform.url('voting')}/editions/{DEMO_YEAR}/ballot")).json()
     assert sum(len(category["nominees"]) for category in ballot) == 8
+
+    # The open call: an edition taking submissions, with one team's draft for its pages.
+    assert "open for submissions" in await load_open_call(urls, tokens)
+    assert "already open" in await load_open_call(urls, tokens)
+    team = {"Authorization": f"Bearer {tokens.team('org-demo-0')}"}
+    async with httpx.AsyncClient() as http:
+        edition = (await http.get(f"{urls['submissions']}/editions/{OPEN_CALL_YEAR}")).json()
+        drafts = await http.get(
+            f"{urls['submissions']}/editions/{OPEN_CALL_YEAR}/entries", headers=team
+        )
+    assert edition["phase"] == "submission"
+    assert [d["status"] for d in drafts.json()] == ["draft"]

@@ -3,7 +3,8 @@
 Creates edition 2027, eight entries from eight organisations in four categories, an expert
 group of four reviewers who score them all, nominates them and opens voting with a few votes
 cast, so every page of the platform has something to show.
-Loading twice is harmless: an existing edition means the demo is already there.
+`load_open_call` adds edition 2028, open for submissions with one team's draft in it, for the
+project teams' pages. Loading twice is harmless: an existing edition means it is already there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 
 DEMO_YEAR = 2027
+OPEN_CALL_YEAR = DEMO_YEAR + 1
 
 _PROJECTS: list[tuple[str, str, str, str, str, list[int]]] = [
     # (title, category, country, stakeholder type, organisation, SDGs)
@@ -102,15 +104,15 @@ DEMO_REVIEWERS = [
 _CRITERIA = ("impact", "innovation", "sustainability", "replicability", "alignment")
 
 
-def _schedule() -> dict[str, str]:
+def _schedule(year: int = DEMO_YEAR) -> dict[str, str]:
     return {
-        "submission_opens": f"{DEMO_YEAR}-01-10T00:00:00Z",
-        "submission_closes": f"{DEMO_YEAR}-02-10T00:00:00Z",
-        "review_closes": f"{DEMO_YEAR}-03-10T00:00:00Z",
-        "voting_opens": f"{DEMO_YEAR}-03-11T00:00:00Z",
-        "voting_closes": f"{DEMO_YEAR}-04-10T00:00:00Z",
-        "results_at": f"{DEMO_YEAR}-04-20T00:00:00Z",
-        "ceremony_at": f"{DEMO_YEAR}-05-05T00:00:00Z",
+        "submission_opens": f"{year}-01-10T00:00:00Z",
+        "submission_closes": f"{year}-02-10T00:00:00Z",
+        "review_closes": f"{year}-03-10T00:00:00Z",
+        "voting_opens": f"{year}-03-11T00:00:00Z",
+        "voting_closes": f"{year}-04-10T00:00:00Z",
+        "results_at": f"{year}-04-20T00:00:00Z",
+        "ceremony_at": f"{year}-05-05T00:00:00Z",
     }
 
 
@@ -249,3 +251,34 @@ async def load_demo_data(urls: Mapping[str, str], tokens: DemoTokens) -> str:
         f"demo edition {DEMO_YEAR}: {len(entry_ids)} entries submitted and nominated, "
         f"voting open, {votes} votes cast"
     )
+
+
+async def load_open_call(urls: Mapping[str, str], tokens: DemoTokens) -> str:
+    """Edition 2028 in its submission phase, with a draft of the first demo organisation."""
+    s = urls["submissions"]
+    admin = {"Authorization": f"Bearer {tokens.admin}"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        if (await http.get(f"{s}/editions/{OPEN_CALL_YEAR}")).status_code == 200:
+            return f"edition {OPEN_CALL_YEAR} already open for submissions"
+        body = {
+            "year": OPEN_CALL_YEAR,
+            "title": f"WSIS Prizes {OPEN_CALL_YEAR}",
+            "schedule": _schedule(OPEN_CALL_YEAR),
+        }
+        (await http.post(f"{s}/editions", json=body, headers=admin)).raise_for_status()
+        moved = await http.post(
+            f"{s}/editions/{OPEN_CALL_YEAR}/phase", json={"phase": "submission"}, headers=admin
+        )
+        moved.raise_for_status()
+        team = {"Authorization": f"Bearer {tokens.team('org-demo-0')}"}
+        draft = {
+            "title": "Solar classrooms, second phase: teacher training",
+            "category": "C4",
+            "country": "KE",
+            "organisation_name": "Open Schools",
+        }
+        created = await http.post(
+            f"{s}/editions/{OPEN_CALL_YEAR}/entries", json=draft, headers=team
+        )
+        created.raise_for_status()
+    return f"edition {OPEN_CALL_YEAR} open for submissions (a draft of org-demo-0)"

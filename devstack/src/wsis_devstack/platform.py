@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from wsis_devstack.demo import DemoTokens, load_demo_data
+from wsis_devstack.demo import DemoTokens, load_demo_data, load_open_call
 from wsis_devstack.infrastructure import PERSISTENT_PIDS, reap_leftovers
 from wsis_devstack.kafka import KafkaServer
 from wsis_devstack.mongodb import MongoServer
@@ -172,10 +172,15 @@ def run_platform(cache: Path, *, demo: bool = True) -> None:
             )
             urls = {name: f"http://127.0.0.1:{port}" for name, port in SERVICES.items()}
             summary = asyncio.run(load_demo_data(urls, tokens))
+            summary += "; " + asyncio.run(load_open_call(urls, tokens))
 
         print()
         print(f"WSIS platform up in {time.monotonic() - started_at:.1f}s — {summary}")
         print(f"  web pages    http://127.0.0.1:{WEB_PORT}/   (voting, results, stocktaking)")
+        print(
+            f"  sign in      http://127.0.0.1:{WEB_PORT}/account/sign-in   (development: team "
+            "org-demo-0, reviewer demo-reviewer-1, chair demo-chair, admin demo-admin)"
+        )
         for name, port in SERVICES.items():
             print(f"  {name:<12} http://127.0.0.1:{port}/docs")
         print(f"  kafka        {kafka.bootstrap}   mongodb  {mongo.uri}")
