@@ -3,7 +3,7 @@
 Creates edition 2027, eight entries from eight organisations in four categories, an expert
 group of four reviewers who score them all, nominates them and opens voting with a few votes
 cast, so every page of the platform has something to show.
-`load_open_call` adds edition 2028, open for submissions with one team's draft in it, for the
+`load_open_call` adds edition 2029, open for submissions with one team's draft in it, for the
 project teams' pages. Loading twice is harmless: an existing edition means it is already there.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 DEMO_YEAR = 2027
-OPEN_CALL_YEAR = DEMO_YEAR + 1
+OPEN_CALL_YEAR = DEMO_YEAR + 2  # 2028 is the README's walk-through by hand
 
 _PROJECTS: list[tuple[str, str, str, str, str, list[int]]] = [
     # (title, category, country, stakeholder type, organisation, SDGs)
@@ -254,7 +254,7 @@ async def load_demo_data(urls: Mapping[str, str], tokens: DemoTokens) -> str:
 
 
 async def load_open_call(urls: Mapping[str, str], tokens: DemoTokens) -> str:
-    """Edition 2028 in its submission phase, with a draft of the first demo organisation."""
+    """Edition 2029 in its submission phase, with a draft of the first demo organisation."""
     s = urls["submissions"]
     admin = {"Authorization": f"Bearer {tokens.admin}"}
     async with httpx.AsyncClient(timeout=10) as http:
