@@ -314,6 +314,29 @@ async def test_the_api_follows_an_amendment(api: Api) -> None:
     assert _facet(r.json(), "category") == {"C2": 0, "C4": 3, "C9": 1}
 
 
+async def test_kept_pages_follow_amendments_at_once_and_votes_within_seconds(api: Api) -> None:
+    async def shown(entry_id: str) -> dict[str, Any]:
+        r = await api.http.get("/entries", params={"q": "solar"})
+        return next(item for item in r.json()["items"] if item["entry_id"] == entry_id)
+
+    assert (await shown("a-1"))["votes"] == 7
+    assert (await shown("a-1"))["votes"] == 7, "served from the kept JSON"
+    await _put(api.db, _entry("a-1", "Solar schools for girls"), edition=2026, version=2)
+
+    async def retitled() -> bool:
+        return bool((await shown("a-1"))["entry"]["title"] == "Solar schools for girls")
+
+    # The sync drops the kept JSON when it sees the change: no waiting for it to expire.
+    await eventually(retitled, timeout_s=4, what="the amended title in the search results")
+
+    await Catalogue(api.db).add_votes({("a-1", 2026): (3, AT)})
+
+    async def counted() -> bool:
+        return bool((await shown("a-1"))["votes"] == 10)
+
+    await eventually(counted, timeout_s=15, what="the new vote count in the search results")
+
+
 @pytest.mark.parametrize(
     ("params", "status", "code", "says"),
     [

@@ -498,3 +498,26 @@ def test_a_record_without_its_entry_or_with_an_unreadable_one_is_not_searchable(
     broken = _document()
     broken["entry"]["category"] = "C99"
     assert search_index_sync.searchable(broken) is None
+
+
+def test_kept_facet_counts_serve_the_next_pages_and_never_outlive_a_change() -> None:
+    index = SearchIndex()
+    index.put(_entry("e1"))
+    index.put(_entry("e2", country="SN"))
+    first = index.search(SearchQuery(text="solar", limit=1))
+    assert first.next_cursor is not None
+    second = index.search(SearchQuery(text="solar", limit=1, after=first.next_cursor))
+    assert second.facets == first.facets
+    assert index.facet_counts_reused == 1, "the next page counts nothing again"
+
+    index.put(_entry("e2", country="SN"))  # the same entry again (a new vote count): no change
+    assert index.search(SearchQuery(text="solar")).facets == first.facets
+    assert index.facet_counts_reused == 2
+
+    index.put(_entry("e2", country="GH"))
+    assert _counts(index.search(SearchQuery(text="solar")), "country") == {"KE": 1, "GH": 1}
+    index.put(_entry("e3", title="Solar boats"))
+    assert _counts(index.search(SearchQuery(text="solar")), "country") == {"KE": 2, "GH": 1}
+    index.remove("e1")
+    assert _counts(index.search(SearchQuery(text="solar")), "country") == {"KE": 1, "GH": 1}
+    assert index.facet_counts_reused == 2

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Final
@@ -203,6 +203,9 @@ class SearchIndexSync:
         self.loaded = asyncio.Event()
         self._resume_token: Mapping[str, Any] | None = None
         self._backoff_s = _FIRST_BACKOFF_S
+        # Told of each entry that changed (None: possibly all of them, after a load), so that
+        # what is kept from the catalogue elsewhere in the process follows it too.
+        self.on_change: list[Callable[[str | None], None]] = []
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[SearchIndexSync]:
@@ -270,6 +273,7 @@ class SearchIndexSync:
                     await asyncio.sleep(0)  # searches on the serving index run meanwhile
         index.finish_loading()
         self.index = index
+        self._tell(None)
         seconds = time.monotonic() - started
         SEARCH_INDEX_LOADS.labels(reason).inc()
         SEARCH_INDEX_LOAD_SECONDS.set(seconds)
@@ -306,15 +310,21 @@ class SearchIndexSync:
         if operation in ("insert", "replace", "update", "delete"):
             document = change.get("fullDocument")
             entry = searchable(document) if document else None
+            entry_id = str(change["documentKey"]["_id"])
             if entry is None:
-                self.index.remove(str(change["documentKey"]["_id"]))
+                self.index.remove(entry_id)
             else:
                 self.index.put(entry)
+            self._tell(entry_id)
             SEARCH_INDEX_CHANGES.inc()
             self._report_size()
             self._report_lag(change)
             return
         raise _Reload(f"catalogue {operation}")
+
+    def _tell(self, entry_id: str | None) -> None:
+        for listener in self.on_change:
+            listener(entry_id)
 
     def _report_size(self) -> None:
         SEARCH_INDEX_ENTRIES.set(len(self.index))

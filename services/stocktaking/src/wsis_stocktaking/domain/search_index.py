@@ -45,6 +45,7 @@ import json
 import re
 import unicodedata
 from array import array
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
@@ -75,6 +76,10 @@ V = TypeVar("V")
 MAX_WORD_LENGTH: Final = 40  # longer "words" are joined-up links or codes nobody types
 MIN_PREFIX_LENGTH: Final = 2
 _PENDING_SLOTS_LIMIT: Final = 500_000  # while loading: about 4 MB of lists
+# Facet counts of recent searches (text + filters; the page does not matter), until the index
+# changes: the next pages of a search and the popular searches cost no counting. About 40 KB a
+# search at most (every country, SDG, category… with its count).
+FACET_COUNTS_KEPT: Final = 256
 
 # Snowball's English stop words, less the negations, which change what a phrase means.
 _STOP_WORDS_TEXT: Final = """
@@ -249,6 +254,9 @@ class FacetCount:
     count: int
 
 
+_FacetCountsKey = tuple[str, frozenset[tuple[Facet, frozenset[FacetValue]]]]
+
+
 @dataclass(frozen=True)
 class SearchResult:
     entry_ids: list[str]
@@ -315,6 +323,10 @@ class SearchIndex:
         self._pending_count = 0
         self._orders: dict[int, _EditionOrder] = {}
         self._editions_newest_first: list[int] = []
+        self._facet_counts_kept: OrderedDict[_FacetCountsKey, dict[Facet, list[FacetCount]]] = (
+            OrderedDict()
+        )
+        self.facet_counts_reused = 0  # searches answered with kept counts (for the benchmark)
 
     @classmethod
     def loading(cls, analyzer: TextAnalyzer | None = None) -> SearchIndex:
@@ -340,6 +352,10 @@ class SearchIndex:
 
     def __contains__(self, entry_id: object) -> bool:
         return entry_id in self._slot_of
+
+    def edition_of(self, entry_id: str) -> int | None:
+        slot = self._slot_of.get(entry_id)
+        return None if slot is None else self._current(slot).edition
 
     @property
     def vocabulary_size(self) -> int:
@@ -375,9 +391,17 @@ class SearchIndex:
             self._add_to_order(entry.edition, entry.entry_id, slot)
             self._add_facets(slot, facet_ids)
             indexed.word_ids = self._add_words(slot, entry.text)
+            self._facet_counts_kept.clear()
             return
         self._flush_pending_slots()  # bitmaps must hold the entry before it is taken out
         indexed = self._current(slot)
+        if (indexed.edition, indexed.facet_ids, indexed.text_key) != (
+            entry.edition,
+            facet_ids,
+            text_key,
+        ):
+            # A new vote count or status text alone changes nothing a search counts.
+            self._facet_counts_kept.clear()
         if indexed.edition != entry.edition:
             self._remove_from_order(indexed.edition, entry.entry_id)
             self._add_to_order(entry.edition, entry.entry_id, slot)
@@ -403,6 +427,7 @@ class SearchIndex:
         self._live.discard(slot)
         self._indexed[slot] = None
         self._free_slots.append(slot)
+        self._facet_counts_kept.clear()
 
     def _current(self, slot: int) -> _Indexed:
         indexed = self._indexed[slot]
@@ -533,16 +558,25 @@ class SearchIndex:
                 found = [self._facets[facet][v] for v in values if v in self._facets[facet]]
                 selected[facet] = BitMap.union(*found) if found else BitMap()
         matches = self._all_of([text, *selected.values()])
-        facets = {
-            facet: self._counts(
-                facet,
-                matches
-                if facet not in selected
-                else self._all_of([text, *(b for f, b in selected.items() if f != facet)]),
-                query.filters.get(facet, frozenset()),
-            )
-            for facet in FACETS
-        }
+        key = (query.text, frozenset((f, v) for f, v in query.filters.items() if v))
+        facets = self._facet_counts_kept.get(key)
+        if facets is None:
+            facets = {
+                facet: self._counts(
+                    facet,
+                    matches
+                    if facet not in selected
+                    else self._all_of([text, *(b for f, b in selected.items() if f != facet)]),
+                    query.filters.get(facet, frozenset()),
+                )
+                for facet in FACETS
+            }
+            self._facet_counts_kept[key] = facets
+            if len(self._facet_counts_kept) > FACET_COUNTS_KEPT:
+                self._facet_counts_kept.popitem(last=False)
+        else:
+            self._facet_counts_kept.move_to_end(key)
+            self.facet_counts_reused += 1
         page = self._page(matches, query.after, query.limit + 1)
         next_cursor = None
         if len(page) > query.limit:

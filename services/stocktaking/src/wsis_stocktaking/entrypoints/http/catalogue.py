@@ -10,13 +10,15 @@ it serves (`adapters.search_index_sync`).
 
 from __future__ import annotations
 
-import asyncio
+import json
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Final
 
-from fastapi import APIRouter, FastAPI, Query, Request
-from pydantic import AfterValidator, BaseModel, Field
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter
 
 from wsis_shared.errors import NotFound
 from wsis_shared.events import EntryPublic, ReviewSummary
@@ -29,16 +31,92 @@ from wsis_stocktaking.domain.catalogue import CatalogueRecord, LifecycleStatus
 from wsis_stocktaking.domain.search_index import (
     Cursor,
     Facet,
+    FacetCount,
     FacetValue,
     SearchQuery,
 )
 
 
+class _KeptJson:
+    """The JSON of what searches showed lately, so that the popular pages and facet counts are
+    not read, validated and serialised again for every visitor.
+
+    An entry's JSON is dropped as soon as the search index sync sees the entry change (and all
+    of them when it loads again), and is kept `ENTRY_SECONDS` at most: so vote counts, which the
+    sync does not follow (thousands a second at a peak), lag by that much at worst, as does a
+    change that lands while the entry is being read. Facet counts are kept with the index's own
+    counts object: when the index counts again, that object is new.
+    """
+
+    ENTRY_SECONDS: Final = 5.0
+    EDITIONS_SECONDS: Final = 1.0
+    ENTRIES_KEPT: Final = 5000
+    FACET_SETS_KEPT: Final = 256
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple[str, bool], tuple[float, bytes]] = OrderedDict()
+        self._facets: OrderedDict[int, tuple[object, bytes]] = OrderedDict()
+        self._votes_public: tuple[float, dict[int, bool]] | None = None
+        self.entry_hits = 0
+        self.entry_misses = 0
+
+    async def votes_public(self, catalogue: Catalogue) -> dict[int, bool]:
+        """Whether each edition shows its vote counts (read again after `EDITIONS_SECONDS`:
+        it changes once a year, when the results are published)."""
+        if self._votes_public is None or self._votes_public[0] < time.monotonic():
+            editions = await catalogue.editions()
+            public = {year: edition.vote_counts_public() for year, edition in editions.items()}
+            self._votes_public = (time.monotonic() + self.EDITIONS_SECONDS, public)
+        return self._votes_public[1]
+
+    def forget(self, entry_id: str | None) -> None:
+        if entry_id is None:
+            self._entries.clear()
+            return
+        self._entries.pop((entry_id, True), None)
+        self._entries.pop((entry_id, False), None)
+
+    def entry(self, entry_id: str, votes_public: bool) -> bytes | None:
+        kept = self._entries.get((entry_id, votes_public))
+        if kept is None or kept[0] < time.monotonic():
+            self.entry_misses += 1
+            return None
+        self.entry_hits += 1
+        return kept[1]
+
+    def keep_entry(self, entry_id: str, votes_public: bool, document: bytes) -> None:
+        expires = time.monotonic() + self.ENTRY_SECONDS
+        self._entries[(entry_id, votes_public)] = (expires, document)
+        self._entries.move_to_end((entry_id, votes_public))
+        if len(self._entries) > self.ENTRIES_KEPT:
+            self._entries.popitem(last=False)
+
+    def facets(self, counts: dict[Facet, list[FacetCount]]) -> bytes:
+        kept = self._facets.get(id(counts))
+        if kept is not None and kept[0] is counts:
+            self._facets.move_to_end(id(counts))
+            return kept[1]
+        document = _FACETS.dump_json(
+            {
+                facet: [FacetValueCount(value=c.value, count=c.count) for c in values]
+                for facet, values in counts.items()
+            }
+        )
+        # The counts object is held with its JSON, so its id cannot be reused meanwhile.
+        self._facets[id(counts)] = (counts, document)
+        if len(self._facets) > self.FACET_SETS_KEPT:
+            self._facets.popitem(last=False)
+        return document
+
+
 @asynccontextmanager
 async def _search_index(app: FastAPI) -> AsyncIterator[None]:
     resources: Resources = app.state.resources
+    kept = _KeptJson()
     async with SearchIndexSync(resources.db).running() as sync:
+        sync.on_change.append(kept.forget)
         app.state.search_index = sync
+        app.state.kept_json = kept
         yield
 
 
@@ -86,6 +164,9 @@ class CataloguePage(BaseModel):
     )
 
 
+_FACETS: Final = TypeAdapter(dict[Facet, list[FacetValueCount]])
+
+
 def _catalogue(request: Request) -> Catalogue:
     return Catalogue(request.app.state.resources.db)
 
@@ -118,6 +199,7 @@ def _public(record: CatalogueRecord, *, votes_public: bool) -> CatalogueEntryPub
     "for the next page. Withdrawn entries are part of the public record: filter on `status` "
     "to leave them out.",
     responses={400: {"description": "the cursor is not valid: start again from the first page"}},
+    response_model=CataloguePage,
 )
 async def search_entries(
     request: Request,
@@ -152,7 +234,7 @@ async def search_entries(
     cursor: Annotated[
         str | None, Query(max_length=500, description="`next_cursor` of the previous page")
     ] = None,
-) -> CataloguePage:
+) -> Response:
     chosen: dict[Facet, Sequence[FacetValue] | None] = {
         "edition": edition,
         "action_line": action_line,
@@ -169,35 +251,48 @@ async def search_entries(
         limit=limit,
         after=Cursor.decode(cursor) if cursor is not None else None,
     )
-    result = _search_index_of(request).index.search(query)
-    catalogue = _catalogue(request)
-    records: dict[str, CatalogueRecord] = {}
-    votes_public: dict[int, bool] = {}
+    index = _search_index_of(request).index
+    result = index.search(query)
+    kept: _KeptJson = request.app.state.kept_json
+    items: list[bytes] = []
     if result.entry_ids:
-        # Side by side: each query waits mostly on the round trip.
-        records, editions = await asyncio.gather(
-            catalogue.records(result.entry_ids), catalogue.editions()
-        )
-        votes_public = {year: edition.vote_counts_public() for year, edition in editions.items()}
-    return CataloguePage(
-        # An entry deleted between the search and this read is left out; an edition never
-        # announced keeps its vote counts private.
-        items=[
-            _public(
-                records[entry_id],
-                votes_public=votes_public.get(records[entry_id].edition, False),
-            )
+        catalogue = _catalogue(request)
+        # An edition never announced keeps its vote counts private.
+        votes_public = await kept.votes_public(catalogue)
+        shown = {
+            entry_id: votes_public.get(index.edition_of(entry_id) or 0, False)
             for entry_id in result.entry_ids
-            if entry_id in records
-        ],
-        next_cursor=result.next_cursor.encode() if result.next_cursor else None,
-        total=result.total,
-        facets={
-            # Hundreds of values: plain dicts, validated in one go with the page (in Rust).
-            facet: [{"value": c.value, "count": c.count} for c in counts]
-            for facet, counts in result.facets.items()
-        },
+        }
+        json_of = {
+            entry_id: document
+            for entry_id, public in shown.items()
+            if (document := kept.entry(entry_id, public)) is not None
+        }
+        missing = [entry_id for entry_id in result.entry_ids if entry_id not in json_of]
+        if missing:
+            for entry_id, record in (await catalogue.records(missing)).items():
+                public = votes_public.get(record.edition, False)
+                json_of[entry_id] = _public(record, votes_public=public).model_dump_json().encode()
+                kept.keep_entry(entry_id, public, json_of[entry_id])
+        # An entry deleted between the search and this read is left out.
+        items = [json_of[entry_id] for entry_id in result.entry_ids if entry_id in json_of]
+    next_cursor = result.next_cursor.encode() if result.next_cursor else None
+    # Written out here rather than through the response model: the items and the facet counts
+    # are JSON already (the response model still documents the shape).
+    body = b"".join(
+        (
+            b'{"items":[',
+            b",".join(items),
+            b'],"next_cursor":',
+            json.dumps(next_cursor).encode(),
+            b',"total":',
+            str(result.total).encode(),
+            b',"facets":',
+            kept.facets(result.facets),
+            b"}",
+        )
     )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/entries/{entry_id}", summary="One entry of the Stocktaking database (public)")
