@@ -15,6 +15,8 @@ from wsis_devstack.paths import cache_dir
 # The accessibility engine the browser tests inject into each page; pinned like every dependency.
 AXE_CORE_VERSION: Final = "4.14.1"
 CHROMIUM: Final = Path("/usr/bin/chromium")
+# Chinese text in the screenshots of the pages (Chromium shows empty boxes without a CJK font).
+CJK_FONT: Final = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 
 def java_major() -> int | None:
@@ -55,17 +57,19 @@ def axe_core_script(cache: Path | None = None) -> Path:
 
 
 def ensure_tools() -> list[str]:
-    """Install Java 17+, Maven and Chromium with apt-get (with sudo unless root) when missing,
-    and axe-core with npm; returns what was installed."""
+    """Install Java 17+, Maven, Chromium and a CJK font with apt-get (with sudo unless root)
+    when missing, and axe-core with npm; returns what was installed."""
     need_java = (java_major() or 0) < 17
     need_maven = shutil.which("mvn") is None
     need_chromium = not CHROMIUM.exists()
     need_npm = shutil.which("npm") is None and not axe_core_script().exists()
+    need_cjk_font = not CJK_FONT.exists()
     wanted = (
         ([_jre_package()] if need_java else [])
         + (["maven"] if need_maven else [])
         + (["chromium"] if need_chromium else [])
         + (["npm"] if need_npm else [])
+        + (["fonts-wqy-microhei"] if need_cjk_font else [])
     )
     if wanted:
         if shutil.which("apt-get") is None:
