@@ -150,6 +150,7 @@ MATRIX: Final[dict[Service, dict[tuple[str, str], Door]]] = {
         ("GET", "/attachments/{token}"): ANYONE,  # holding a valid link
         ("GET", "/admin/editions/{year}/entries"): ADMIN,
         ("GET", "/admin/editions/{year}/entries.csv"): ADMIN,
+        ("GET", "/dead-letters"): ADMIN,  # counts and the latest, no payloads
     },
     "review": {
         **{("GET", path): d for path, d in OPERATIONS.items()},

@@ -1,7 +1,335 @@
-"""admin pages (being built)."""
+"""The admins' pages: editions and their phases (list, create with a schedule, move the phase
+after a confirmation), the import of reviewers from a CSV file with a report on every row, and
+the dead letters of the message broker (counts per topic, the latest, and the replay command to
+run). Every page asks the services with the admin's own token; every form works without
+JavaScript."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
 
-router = APIRouter()
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from wsis_shared.vocabulary import Category, Phase
+from wsis_web.accounts import Admin, SignedIn
+from wsis_web.chair_pages import bad_form, edition_or_none, get_json, here, not_found, refusal
+from wsis_web.rendering import csrf_valid, parse_year, redirect, render, site_of
+from wsis_web.services import Problem, Unavailable
+
+router = APIRouter(prefix="/admin")
+FormField = Annotated[str, Form()]
+OptionalField = Annotated[str, Form()]
+SCHEDULE_FIELDS: Final = (
+    "submission_opens",
+    "submission_closes",
+    "review_closes",
+    "voting_opens",
+    "voting_closes",
+    "results_at",
+    "ceremony_at",
+)
+IMPORT_LIMIT: Final = 2 * 1024 * 1024
+
+
+@router.get("")
+async def admin_home(request: Request, person: Admin) -> Response:
+    return render(request, "admin/index.html")
+
+
+# --- editions -------------------------------------------------------------------------------
+
+
+def _blank_edition() -> dict[str, Any]:
+    return {
+        "year": "",
+        "title": "",
+        **dict.fromkeys(SCHEDULE_FIELDS, ""),
+        "categories": [c.value for c in Category],
+        "show_running_counts": False,
+    }
+
+
+async def _editions_page(
+    request: Request,
+    *,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: dict[str, Any] | None = None,
+) -> Response:
+    editions = sorted(await site_of(request).services.editions(), key=lambda e: -e.year)
+    return render(
+        request,
+        "admin/editions.html",
+        status_code,
+        editions=editions,
+        values=values or _blank_edition(),
+        errors=errors or {},
+        problem=problem,
+        schedule_fields=SCHEDULE_FIELDS,
+        categories=list(Category),
+        done=request.query_params.get("done"),
+        done_year=request.query_params.get("year"),
+    )
+
+
+@router.get("/editions")
+async def editions_page(request: Request, person: Admin) -> Response:
+    return await _editions_page(request)
+
+
+def _utc(value: str) -> str | None:
+    """A `datetime-local` value (read as UTC) in ISO 8601 with its zone, or None."""
+    value = value.strip()
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            moment = datetime.strptime(value, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        return moment.isoformat().replace("+00:00", "Z")
+    return None
+
+
+def _schedule_field_at_fault(detail: str) -> str | None:
+    """The schedule field an ordering error names first (`schedule.voting_opens must not…`)."""
+    for part in detail.replace(",", " ").split():
+        name = part.removeprefix("schedule.")
+        if part.startswith("schedule.") and name in SCHEDULE_FIELDS:
+            return name
+    return None
+
+
+@router.post("/editions")
+async def create_edition(request: Request, person: Admin) -> Response:
+    form = await request.form(max_fields=60)
+    if not csrf_valid(request, str(form.get("csrf", ""))):
+        return bad_form(request)
+    values: dict[str, Any] = {
+        "year": str(form.get("year", "")).strip()[:4],
+        "title": str(form.get("title", "")).strip()[:300],
+        **{name: str(form.get(name, "")).strip()[:30] for name in SCHEDULE_FIELDS},
+        "categories": [str(c) for c in form.getlist("categories")],
+        "show_running_counts": form.get("show_running_counts") == "yes",
+    }
+    errors: dict[str, str] = {}
+    year = parse_year(values["year"])
+    if year is None:
+        errors["year"] = "year"
+    if not 3 <= len(values["title"]) <= 200:
+        errors["title"] = "title"
+    schedule: dict[str, str] = {}
+    for name in SCHEDULE_FIELDS:
+        moment = _utc(values[name])
+        if moment is not None:
+            schedule[name] = moment
+        elif values[name] or name != "ceremony_at":
+            errors[name] = "date"
+    chosen = [c.value for c in Category if c.value in values["categories"]]
+    if not chosen:
+        errors["categories"] = "categories"
+    if not errors:
+        try:
+            await site_of(request).services.call(
+                "POST",
+                "submissions",
+                "/editions",
+                token=person.token,
+                json={
+                    "year": year,
+                    "title": values["title"],
+                    "schedule": schedule,
+                    "categories": chosen,
+                    "show_running_counts": values["show_running_counts"],
+                },
+            )
+        except Problem as refused:
+            if refused.status not in (409, 422):
+                raise
+            problem = refusal(refused)
+            if refused.status == 409:
+                errors["year"] = "exists"
+            for name, detail in problem["fields"].items():
+                if name in SCHEDULE_FIELDS or name in ("year", "title", "categories"):
+                    errors.setdefault(name, "service")
+                else:
+                    at_fault = _schedule_field_at_fault(detail)
+                    if at_fault:
+                        errors.setdefault(at_fault, "order")
+            return await _editions_page(
+                request, status_code=refused.status, values=values, errors=errors, problem=problem
+            )
+        return redirect(request, here(f"/admin/editions/{year}", done="created"))
+    return await _editions_page(request, status_code=422, values=values, errors=errors)
+
+
+@router.get("/editions/{year}")
+async def edition_page(request: Request, person: Admin, year: str) -> Response:
+    edition = await edition_or_none(request, year)
+    if edition is None:
+        return not_found(request)
+    return render(
+        request,
+        "admin/edition.html",
+        edition=edition,
+        phases=list(Phase),
+        problem=None,
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/editions/{year}/phase")
+async def move_phase(
+    request: Request,
+    person: Admin,
+    year: str,
+    csrf: FormField,
+    phase: FormField,
+    confirmed: OptionalField = "",
+) -> Response:
+    """Without `confirmed`: the confirmation page; with it: the override."""
+    edition = await edition_or_none(request, year)
+    if edition is None:
+        return not_found(request)
+    if not csrf_valid(request, csrf):
+        return bad_form(request)
+    target = next((p for p in Phase if p.value == phase), None)
+    if target is None or target == edition.phase:
+        problem = {"status": 422, "code": "choose", "detail": "", "fields": {"phase": ""}}
+        return render(
+            request,
+            "admin/edition.html",
+            422,
+            edition=edition,
+            phases=list(Phase),
+            problem=problem,
+            done=None,
+        )
+    if confirmed != "yes":
+        return render(request, "admin/phase_confirm.html", edition=edition, target=target)
+    try:
+        await site_of(request).services.call(
+            "POST",
+            "submissions",
+            f"/editions/{edition.year}/phase",
+            token=person.token,
+            json={"phase": target.value},
+        )
+    except Problem as refused:
+        if refused.status not in (409, 422):
+            raise
+        fresh = await edition_or_none(request, year) or edition
+        return render(
+            request,
+            "admin/edition.html",
+            refused.status,
+            edition=fresh,
+            phases=list(Phase),
+            problem=refusal(refused),
+            done=None,
+        )
+    return redirect(request, here(f"/admin/editions/{edition.year}", done="moved"))
+
+
+# --- reviewers import -----------------------------------------------------------------------
+
+
+async def _reviewers(request: Request, person: SignedIn) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await get_json(request, person, "review", "/reviewers")
+    return sorted(found, key=lambda r: str(r["reviewer_id"]))
+
+
+@router.get("/reviewers")
+async def reviewers_page(request: Request, person: Admin) -> Response:
+    return render(
+        request,
+        "admin/reviewers.html",
+        reviewers=await _reviewers(request, person),
+        report=None,
+        error=None,
+        dry_run=True,
+    )
+
+
+@router.post("/reviewers/import")
+async def import_reviewers(
+    request: Request,
+    person: Admin,
+    csrf: FormField,
+    file: Annotated[UploadFile | None, File()] = None,
+    dry_run: OptionalField = "",
+) -> Response:
+    if not csrf_valid(request, csrf):
+        return bad_form(request)
+    check_only = dry_run == "yes"
+    error: str | None = None
+    detail = ""
+    report: dict[str, Any] | None = None
+    data = await file.read(IMPORT_LIMIT + 1) if file is not None else b""
+    if file is None or not file.filename or not data:
+        error = "missing"
+    elif len(data) > IMPORT_LIMIT:
+        error = "too-large"
+    else:
+        try:
+            response = await site_of(request).services.call(
+                "POST",
+                "review",
+                "/reviewers/import",
+                token=person.token,
+                params={"dry_run": "true" if check_only else "false"},
+                files={"file": (file.filename[:200], data, "text/csv")},
+            )
+        except Problem as refused:
+            if refused.status not in (413, 422):
+                raise
+            error = "too-large" if refused.status == 413 else "refused"
+            detail = refusal(refused)["detail"]
+        else:
+            report = response.json()
+    status_code = 200 if report is not None else 422
+    return render(
+        request,
+        "admin/reviewers.html",
+        status_code,
+        reviewers=await _reviewers(request, person),
+        report=report,
+        error=error,
+        detail=detail,
+        dry_run=check_only,
+    )
+
+
+# --- dead letters ---------------------------------------------------------------------------
+
+
+def _moment(value: object) -> datetime | None:
+    """An ISO 8601 time from a service, to be written in the reader's language."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get("/dead-letters")
+async def dead_letters_page(request: Request, person: Admin) -> Response:
+    overview: dict[str, Any] | None = None
+    try:
+        overview = await get_json(request, person, "submissions", "/dead-letters", latest=5)
+    except Unavailable:
+        overview = None  # the broker (or the service) did not answer: the page says so
+    if overview is not None:
+        overview["checked_at"] = _moment(overview.get("checked_at"))
+        for topic in overview["topics"]:
+            for letter in topic["latest"]:
+                letter["failed_at"] = _moment(letter.get("failed_at"))
+    return render(
+        request,
+        "admin/dead_letters.html",
+        200 if overview is not None else 503,
+        overview=overview,
+    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from wsis_shared.messaging.dead_letter_api import dead_letter_router
 from wsis_shared.runtime import ServiceDefinition
 from wsis_shared.web import build_app
 from wsis_submissions.adapters.repositories import INDEXES
@@ -16,7 +17,13 @@ def create_app(settings: SubmissionsSettings) -> FastAPI:
         settings,
         title="WSIS Submissions",
         description="Editions and their phases; project teams' drafts and entries.",
-        routers=[editions.router, entries.router, attachments.router, admin.router],
+        routers=[
+            editions.router,
+            entries.router,
+            attachments.router,
+            admin.router,
+            dead_letter_router(settings),  # admins: the dead letters of every topic
+        ],
         open_resources=SERVICE.open_resources,
     )
 
