@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
 from wsis_shared.auth import sign_dev_token
@@ -290,7 +290,7 @@ async def test_a_team_drafts_autosaves_uploads_submits_amends_and_withdraws(
 
     # A file that is not a PDF, PNG or JPEG is refused at the field.
     await page.set_input_files(
-        "#file", files=[{"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"notes"}]
+        "#file", files=[FilePayload(name="notes.pdf", mimeType="application/pdf", buffer=b"notes")]
     )
     await page.get_by_role("button", name="Upload the file").click()
     upload = page.locator("#file")
@@ -304,7 +304,7 @@ async def test_a_team_drafts_autosaves_uploads_submits_amends_and_withdraws(
         .observe(form, {attributes: true, attributeFilter: ['data-progress']}); }"""
     )
     await page.set_input_files(
-        "#file", files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        "#file", files=[FilePayload(name="report.pdf", mimeType="application/pdf", buffer=PDF)]
     )
     await page.get_by_role("button", name="Upload the file").click()
     await expect(page.get_by_text("The file was added.")).to_be_visible()
@@ -443,7 +443,7 @@ async def test_without_javascript_a_team_saves_and_meets_the_contest_rules(
         "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
     )
     await page.set_input_files(
-        "#file", files=[{"name": "poster.png", "mimeType": "image/png", "buffer": png}]
+        "#file", files=[FilePayload(name="poster.png", mimeType="image/png", buffer=png)]
     )
     await page.get_by_role("button", name="Upload the file").click()
     await expect(page.get_by_text("The file was added.")).to_be_visible()
