@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for the whole platform: every service's API and worker run from it with a different
-# command (`python -m wsis_<name> api|worker`). See docs/deployment.md.
+# command (`python -m wsis_<name> api|worker`), and so do the web pages (`python -m wsis_web`).
+# See docs/deployment.md.
 #
 #   docker build -t wsis-platform:0.1.0 .
 #
@@ -9,7 +10,7 @@
 
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
-# --- build: a virtualenv with the services and their locked dependencies ------------------------
+# --- build: a virtualenv with the services, the web pages and their locked dependencies -------
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -22,20 +23,22 @@ RUN python -m pip install "uv==0.13.8"
 WORKDIR /src
 COPY requirements.lock scripts/lock_subset.py ./
 RUN python lock_subset.py requirements.lock \
-        wsis-shared wsis-submissions wsis-review wsis-voting wsis-stocktaking hatchling \
+        wsis-shared wsis-submissions wsis-review wsis-voting wsis-stocktaking wsis-web hatchling \
         > runtime.lock \
  && uv venv --python /usr/local/bin/python /opt/venv \
  && uv pip sync --python /opt/venv/bin/python --require-hashes runtime.lock
 COPY shared/ shared/
 COPY services/ services/
+COPY web/ web/
 RUN uv pip install --python /opt/venv/bin/python --no-deps --no-build-isolation \
         ./shared ./services/submissions ./services/review ./services/voting ./services/stocktaking \
- && /opt/venv/bin/python -c "import wsis_submissions, wsis_review, wsis_voting, wsis_stocktaking"
+        ./web \
+ && /opt/venv/bin/python -c "import wsis_submissions, wsis_review, wsis_voting, wsis_stocktaking, wsis_web"
 
 # --- runtime: slim, non-root, read-only friendly -------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="wsis-platform" \
-      org.opencontainers.image.description="WSIS Prizes services: submissions, review, voting, stocktaking (API and worker)"
+      org.opencontainers.image.description="WSIS Prizes services: submissions, review, voting, stocktaking (API and worker) and the web pages"
 # DejaVu: the report PDFs' font for Latin, Greek and Cyrillic (ReportLab's own covers Latin only).
 RUN apt-get update \
  && apt-get install --yes --no-install-recommends fonts-dejavu-core \
@@ -52,6 +55,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     WSIS_REVIEW_HOST=0.0.0.0 \
     WSIS_VOTING_HOST=0.0.0.0 \
     WSIS_STOCKTAKING_HOST=0.0.0.0 \
+    WSIS_WEB_HOST=0.0.0.0 \
     WSIS_HEALTHCHECK_URL=http://127.0.0.1:8001/healthz
 WORKDIR /tmp
 USER 10001:10001
@@ -59,5 +63,5 @@ USER 10001:10001
 # (WSIS_<NAME>_WORKER_METRICS_PORT). Kubernetes uses its own probes instead.
 HEALTHCHECK --interval=10s --timeout=4s --start-period=20s --retries=5 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['WSIS_HEALTHCHECK_URL'], timeout=3)"]
-EXPOSE 8001 8002 8003 8004 9100
+EXPOSE 8000 8001 8002 8003 8004 9100
 CMD ["python", "-m", "wsis_submissions", "api"]

@@ -20,6 +20,8 @@ SCHEMAS = Path(__file__).parent / "schemas"
 OVERLAYS = ("dev", "prod")
 IMAGE = "wsis-platform"  # the one image of every WSIS Deployment
 SERVICES = {"submissions": 8001, "review": 8002, "voting": 8003, "stocktaking": 8004}
+WEB_PORT = 8000  # the web pages (`python -m wsis_web`), the one origin for people
+WEB_PAGES = ("account", "team", "review", "chair", "admin")  # the pages that need a session
 KUBERNETES_VERSION = "1.33.0"  # the oldest Kubernetes the manifests are meant for
 
 Manifest = dict[str, Any]

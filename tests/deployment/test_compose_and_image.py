@@ -6,7 +6,7 @@ import base64
 import re
 from typing import Any
 
-from tests.deployment.helpers import ROOT, SERVICES, compose_schema_validator
+from tests.deployment.helpers import ROOT, SERVICES, WEB_PORT, compose_schema_validator
 
 APPS = [f"{s}-{role}" for s in SERVICES for role in ("api", "worker")]
 
@@ -52,6 +52,45 @@ def test_apps_are_healthchecked_and_wait_for_healthy_infrastructure(
     assert services["voting-api"]["depends_on"]["mailpit"]["condition"] == "service_healthy"
 
 
+def test_the_web_pages_call_the_apis_and_wait_for_them(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    web = services["web"]
+    assert web["image"] == services["submissions-api"]["image"], "the one image"
+    assert web["command"] == ["python", "-m", "wsis_web"]
+    assert f"{WEB_PORT}:{WEB_PORT}" in web["ports"]
+    assert "healthcheck" not in web or not web["healthcheck"].get("disable")
+    env = web["environment"]
+    assert env["WSIS_HEALTHCHECK_URL"] == f"http://127.0.0.1:{WEB_PORT}/readyz"
+    for service, port in SERVICES.items():
+        assert env[f"WSIS_WEB_{service.upper()}_URL"] == f"http://{service}-api:{port}"
+        assert f"{port}:{port}" in services[f"{service}-api"]["ports"]
+        assert web["depends_on"][f"{service}-api"]["condition"] == "service_healthy"
+    # No broker or database of its own: it owns no data.
+    assert not set(web["depends_on"]) & {"kafka", "mongo1", "mongo-init", "topics"}
+    assert web["read_only"] is True
+    assert web["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in web["security_opt"]
+
+
+def test_the_web_signs_people_in_with_the_dev_key_the_apis_trust(compose: dict[str, Any]) -> None:
+    """Compose is a development stack: the web's sign-in form signs tokens with the private
+    half of the key whose public half the APIs verify (deploy/compose/make-dev-keys.sh)."""
+    web = compose["services"]["web"]
+    mounted = {s["target"]: s["source"] for s in web["secrets"]}
+    key_file = web["environment"]["WSIS_WEB_DEV_SIGN_IN_KEY_FILE"]
+    private = compose["secrets"][mounted[key_file]]["file"]
+    public = compose["secrets"][mounted["/run/secrets/jwt-public.pem"]]["file"]
+    assert public == compose["secrets"]["jwt_public_key"]["file"]
+    assert private.endswith("/jwt-private.pem")
+    keys = (ROOT / "deploy" / "compose" / "make-dev-keys.sh").read_text()
+    assert "dir/jwt-private.pem" in keys
+    assert "WSIS_WEB_TOKEN_HEADER" not in web["environment"], "the dev sign-in refuses it"
+    assert {e["path"] for e in web["env_file"]} >= {
+        "deploy/compose/wsis.env",
+        "deploy/compose/secrets.env",  # WSIS_WEB_CSRF_SECRET
+    }
+
+
 def test_a_three_member_replica_set_is_initiated(compose: dict[str, Any]) -> None:
     members = [n for n, s in compose["services"].items() if "--replSet" in s.get("command", [])]
     assert sorted(members) == ["mongo1", "mongo2", "mongo3"]
@@ -93,6 +132,18 @@ def test_dockerfile_is_multi_stage_pinned_non_root_and_healthchecked() -> None:
     assert '"uv==0.13.8"' in dockerfile
     assert "0.13.8" in (ROOT / "scripts" / "bootstrap-uv.sh").read_text()
     assert "--require-hashes" in dockerfile
+
+
+def test_the_image_installs_the_web_pages() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^COPY web/ web/$", dockerfile, re.M)
+    assert re.search(r"^\s+\./web \\$", dockerfile, re.M), "built into the virtualenv"
+    assert re.search(r"import [\w, ]*\bwsis_web\b", dockerfile), "imported at build time"
+    assert re.search(r"^\s+WSIS_WEB_HOST=0\.0\.0\.0 \\$", dockerfile, re.M)
+    assert re.search(rf"^EXPOSE .*\b{WEB_PORT}\b", dockerfile, re.M)
+    # The build context holds only what .dockerignore lets in.
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "!web/" in ignore
 
 
 def test_the_kraft_cluster_id_is_a_kafka_uuid(compose: dict[str, Any]) -> None:

@@ -9,7 +9,14 @@ from types import ModuleType
 
 from tests.deployment.helpers import ROOT
 
-RUNTIME = ["wsis-shared", "wsis-submissions", "wsis-review", "wsis-voting", "wsis-stocktaking"]
+RUNTIME = [
+    "wsis-shared",
+    "wsis-submissions",
+    "wsis-review",
+    "wsis-voting",
+    "wsis-stocktaking",
+    "wsis-web",
+]
 
 
 def _module() -> ModuleType:
@@ -35,6 +42,7 @@ def test_runtime_subset_has_every_service_dependency_and_no_dev_tool() -> None:
         "services/review",
         "services/voting",
         "services/stocktaking",
+        "web",
     ):
         project = tomllib.loads((ROOT / member / "pyproject.toml").read_text())["project"]
         for requirement in project["dependencies"]:
@@ -51,3 +59,13 @@ def test_entries_keep_their_hashes() -> None:
     blocks = re.split(r"\n(?=[A-Za-z0-9])", text.strip())
     assert blocks
     assert all("--hash=sha256:" in block for block in blocks)
+
+
+def test_the_dockerfile_takes_the_lock_of_every_workspace_member() -> None:
+    """The image's roots are the workspace members: a member missing here would start without
+    its dependencies (the web pages need babel and jinja2, which no service uses)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    call = re.search(r"lock_subset\.py requirements\.lock \\?\s*([^>]+)>", dockerfile)
+    assert call
+    roots = set(call.group(1).replace("\\", " ").split())
+    assert set(RUNTIME) <= roots
