@@ -9,7 +9,8 @@ of them (the worst case). Printed:
 - the projection's rate (events/s) and how long until the search index holds every entry;
 - public search p50/p95 over a mix of queries (facet filters, words, prefixes, combinations, the
   next pages), by SEARCH_CLIENTS concurrent clients, beside a bare FastAPI GET answering the same
-  number of requests at the same concurrency (the ceiling of the HTTP stack) as a ratio;
+  number of requests at the same concurrency (the ceiling of the HTTP stack) as a ratio; the
+  API (and the ceiling) in BENCH_API_PROCESSES processes (1 by default; each holds its index);
 - the full report job (HTML + PDF + CSV + JSON) from request to published, beside the time to
   read the edition's catalogue documents from MongoDB with a plain query (the floor of any
   report) as a ratio.
@@ -371,7 +372,7 @@ def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
         mongo_uri,
         workdir,
         split="stocktaking",
-        api_processes=1,
+        api_processes=int(os.environ.get("BENCH_API_PROCESSES", "1")),
         references={"bare_app": ([], "/bare")},
     ) as stack:
         bare_url = stack.references["bare_app"].removesuffix("/bare")
