@@ -28,8 +28,10 @@ from wsis_shared.vocabulary import Role
 from wsis_web.rendering import (
     SESSION_COOKIE,
     VOTER_COOKIE,
+    bad_form,
     csrf_valid,
     finish,
+    not_found,
     redirect,
     render,
     safe_next,
@@ -166,9 +168,9 @@ async def dev_sign_in(
 ) -> Response:
     settings = site_of(request).settings
     if settings.dev_sign_in_key_file is None:
-        return render(request, "error.html", 404, kind="not-found")
+        return not_found(request)
     if not csrf_valid(request, csrf):
-        return render(request, "error.html", 400, kind="expired-form")
+        return bad_form(request)
     values = {"role": role, "user_id": user_id, "name": name, "organisation": organisation}
     chosen = next((r for r in STAFF_ROLES if r.value == role), None)
     error: str | None = None
@@ -230,7 +232,7 @@ async def my_pages(
 async def sign_out(request: Request, csrf: Annotated[str, Form()]) -> Response:
     """One sign-out for everything this browser holds: a voter's and a team member's session."""
     if not csrf_valid(request, csrf):
-        return render(request, "error.html", 400, kind="expired-form")
+        return bad_form(request)
     settings = site_of(request).settings
     response = redirect(request, "/")
     response.delete_cookie(VOTER_COOKIE, path="/")

@@ -14,8 +14,17 @@ from fastapi.responses import Response
 
 from wsis_shared.vocabulary import Category, Phase
 from wsis_web.accounts import Admin, SignedIn
-from wsis_web.chair_pages import bad_form, edition_or_none, get_json, here, not_found, refusal
-from wsis_web.rendering import csrf_valid, parse_year, redirect, render, site_of
+from wsis_web.chair_pages import get_json, here, refusal
+from wsis_web.rendering import (
+    bad_form,
+    csrf_valid,
+    edition_or_none,
+    not_found,
+    parse_year,
+    redirect,
+    render,
+    site_of,
+)
 from wsis_web.services import Problem, Unavailable
 
 router = APIRouter(prefix="/admin")

@@ -18,7 +18,16 @@ from fastapi.responses import Response
 
 from wsis_shared.vocabulary import Category, Phase
 from wsis_web.accounts import Chair, SignedIn
-from wsis_web.rendering import csrf_valid, parse_category, parse_year, redirect, render, site_of
+from wsis_web.rendering import (
+    bad_form,
+    csrf_valid,
+    edition_or_none,
+    not_found,
+    parse_category,
+    redirect,
+    render,
+    site_of,
+)
 from wsis_web.services import Edition, Problem
 
 router = APIRouter(prefix="/chair")
@@ -30,15 +39,7 @@ DEFAULT_TOP: Final = 5
 IN_REVIEW: Final = frozenset({"eligible", "nominated", "not_nominated"})  # found eligible
 
 
-# --- helpers shared with the admin pages ----------------------------------------------------------
-
-
-def not_found(request: Request) -> Response:
-    return render(request, "error.html", 404, kind="not-found")
-
-
-def bad_form(request: Request) -> Response:
-    return render(request, "error.html", 400, kind="expired-form")
+# --- helpers shared with the admin pages ---------------------------------------------------------
 
 
 def refusal(problem: Problem) -> dict[str, Any]:
@@ -59,18 +60,6 @@ def refusal(problem: Problem) -> dict[str, Any]:
         "detail": detail if isinstance(detail, str) else "",
         "fields": fields,
     }
-
-
-async def edition_or_none(request: Request, year: str) -> Edition | None:
-    number = parse_year(year)
-    if number is None:
-        return None
-    try:
-        return await site_of(request).services.edition(number)
-    except Problem as problem:
-        if problem.status == 404:
-            return None
-        raise
 
 
 async def get_json(

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from wsis_shared.vocabulary import Category
 from wsis_web import i18n
 from wsis_web.labels import category_name, label
-from wsis_web.services import Services
+from wsis_web.services import Edition, Problem, Services
 from wsis_web.settings import WebSettings
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
@@ -207,3 +207,25 @@ def safe_next(value: str | None, fallback: str = "/") -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return fallback
     return value
+
+
+def not_found(request: Request) -> Response:
+    return render(request, "error.html", 404, kind="not-found")
+
+
+def bad_form(request: Request) -> Response:
+    """A form that did not come from one of our pages (or from an expired one)."""
+    return render(request, "error.html", 400, kind="expired-form")
+
+
+async def edition_or_none(request: Request, year: str) -> Edition | None:
+    """The edition a path names, or None for a year that is not one or not known."""
+    number = parse_year(year)
+    if number is None:
+        return None
+    try:
+        return await site_of(request).services.edition(number)
+    except Problem as problem:
+        if problem.status == 404:
+            return None
+        raise

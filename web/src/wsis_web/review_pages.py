@@ -21,7 +21,15 @@ from pydantic import TypeAdapter
 
 from wsis_shared.vocabulary import Phase
 from wsis_web.accounts import Reviewer, SignedIn
-from wsis_web.rendering import csrf_valid, parse_year, redirect, render, site_of
+from wsis_web.rendering import (
+    bad_form,
+    csrf_valid,
+    not_found,
+    parse_year,
+    redirect,
+    render,
+    site_of,
+)
 from wsis_web.services import Answer, Edition, Problem
 
 router = APIRouter(prefix="/review")
@@ -138,14 +146,6 @@ class FormState:
             overall_comment=review.overall_comment or "",
             recommendation=review.recommendation or "",
         )
-
-
-def _not_found(request: Request) -> Response:
-    return render(request, "error.html", 404, kind="not-found")
-
-
-def _bad_form(request: Request) -> Response:
-    return render(request, "error.html", 400, kind="expired-form")
 
 
 async def _my_assignments(request: Request, person: SignedIn, year: int) -> list[MyAssignment]:
@@ -297,7 +297,7 @@ def _page(
 async def assignment_page(request: Request, person: Reviewer, year: str, entry_id: str) -> Response:
     place = await _place(request, person, year, entry_id)
     if place is None:
-        return _not_found(request)
+        return not_found(request)
     flash = request.query_params.get("done")
     return _page(
         request,
@@ -371,12 +371,12 @@ async def save_review(request: Request, person: Reviewer, year: str, entry_id: s
     if not csrf_valid(request, form.get("csrf")):
         if _wants_json(request):
             return JSONResponse({"saved": False, "reason": "expired-form"}, status_code=400)
-        return _bad_form(request)
+        return bad_form(request)
     place = await _place(request, person, year, entry_id)
     if place is None:
         if _wants_json(request):
             return JSONResponse({"saved": False, "reason": "not-found"}, status_code=404)
-        return _not_found(request)
+        return not_found(request)
     action = form.get("action", "save")
     state = FormState()
     body = _changes(form, place, state)
@@ -390,7 +390,7 @@ async def save_review(request: Request, person: Reviewer, year: str, entry_id: s
         )
     except Problem as problem:
         if problem.status == 404:
-            return _not_found(request)
+            return not_found(request)
         if problem.status == 422:
             _field_errors(problem, place, state)
         elif problem.status == 409:
@@ -418,7 +418,7 @@ async def save_review(request: Request, person: Reviewer, year: str, entry_id: s
 async def confirm_submit(request: Request, person: Reviewer, year: str, entry_id: str) -> Response:
     place = await _place(request, person, year, entry_id)
     if place is None:
-        return _not_found(request)
+        return not_found(request)
     if place.assignment.review_status == "submitted" or not _is_open(place):
         return redirect(request, _here(place))
     return render(
@@ -437,10 +437,10 @@ async def submit_review(
     request: Request, person: Reviewer, year: str, entry_id: str, csrf: FormField
 ) -> Response:
     if not csrf_valid(request, csrf):
-        return _bad_form(request)
+        return bad_form(request)
     place = await _place(request, person, year, entry_id)
     if place is None:
-        return _not_found(request)
+        return not_found(request)
     try:
         await site_of(request).services.call(
             "POST",
@@ -451,7 +451,7 @@ async def submit_review(
     except Problem as problem:
         state = FormState.of(place.assignment.review)
         if problem.status == 404:
-            return _not_found(request)
+            return not_found(request)
         if problem.status == 422:
             _field_errors(problem, place, state)
         elif problem.status == 409:
@@ -494,7 +494,7 @@ def _decline_page(
 async def decline_page(request: Request, person: Reviewer, year: str, entry_id: str) -> Response:
     place = await _place(request, person, year, entry_id)
     if place is None:
-        return _not_found(request)
+        return not_found(request)
     return _decline_page(request, place)
 
 
@@ -510,10 +510,10 @@ async def decline(
     confirmed: Annotated[str, Form()] = "",
 ) -> Response:
     if not csrf_valid(request, csrf):
-        return _bad_form(request)
+        return bad_form(request)
     place = await _place(request, person, year, entry_id)
     if place is None:
-        return _not_found(request)
+        return not_found(request)
     reason = reason.strip()
     if kind not in ("decline", "conflict"):
         return _decline_page(request, place, 422, reason=reason, error="kind")
@@ -548,7 +548,7 @@ async def decline(
             )
     except Problem as problem:
         if problem.status == 404:
-            return _not_found(request)
+            return not_found(request)
         if problem.status == 422:
             return _decline_page(request, place, 422, kind=kind, reason=reason, error="reason")
         if problem.status == 409:

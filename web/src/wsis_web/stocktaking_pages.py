@@ -11,7 +11,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from wsis_web.rendering import render, site_of
+from wsis_web.rendering import not_found, render, site_of
 from wsis_web.services import Problem
 
 router = APIRouter()
@@ -77,12 +77,12 @@ async def search(request: Request) -> Response:
 @router.get("/stocktaking/entries/{entry_id}")
 async def entry_page(request: Request, entry_id: str) -> Response:
     if len(entry_id) > 100:
-        return render(request, "error.html", 404, kind="not-found")
+        return not_found(request)
     try:
         record = await site_of(request).services.catalogue_entry(entry_id)
     except Problem as problem:
         if problem.status in (404, 422):
-            return render(request, "error.html", 404, kind="not-found")
+            return not_found(request)
         raise
     return render(request, "entry.html", record=record, entry=record.entry)
 
@@ -101,7 +101,7 @@ async def download(request: Request, report_id: str, fmt: str) -> Response:
         or not report_id.replace("-", "").isalnum()
         or len(report_id) > 100
     ):
-        return render(request, "error.html", 404, kind="not-found")
+        return not_found(request)
     services = site_of(request).services
     upstream = services.http.build_request(
         "GET", f"{services.urls['stocktaking']}/reports/{report_id}/report.{fmt}"
@@ -112,7 +112,7 @@ async def download(request: Request, report_id: str, fmt: str) -> Response:
         return render(request, "error.html", 503, kind="unavailable")
     if answer.status_code != 200:
         await answer.aclose()
-        return render(request, "error.html", 404, kind="not-found")
+        return not_found(request)
 
     headers = {
         name: answer.headers[name]

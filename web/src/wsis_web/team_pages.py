@@ -22,7 +22,16 @@ from wsis_shared.vocabulary import ActionLine, Category, Phase, ProjectStatus, S
 from wsis_web import i18n
 from wsis_web.accounts import Team
 from wsis_web.labels import N_
-from wsis_web.rendering import csrf_valid, language_of, parse_year, redirect, render, site_of
+from wsis_web.rendering import (
+    bad_form,
+    csrf_valid,
+    language_of,
+    not_found,
+    parse_year,
+    redirect,
+    render,
+    site_of,
+)
 from wsis_web.services import Edition, Problem
 
 router = APIRouter(prefix="/team")
@@ -154,14 +163,6 @@ Values = dict[str, Any]
 
 def _gettext(request: Request) -> Gettext:
     return i18n.translations(language_of(request)).gettext
-
-
-def _not_found(request: Request) -> Response:
-    return render(request, "error.html", 404, kind="not-found")
-
-
-def _expired(request: Request) -> Response:
-    return render(request, "error.html", 400, kind="expired-form")
 
 
 def word_count(text: str) -> int:
@@ -409,17 +410,17 @@ async def team_home(request: Request, person: Team) -> Response:
 async def new_entry(request: Request, year: str, person: Team) -> Response:
     number = parse_year(year)
     if number is None:
-        return _not_found(request)
+        return not_found(request)
     form = await request.form()
     if not csrf_valid(request, _str(form.get("csrf"))):
-        return _expired(request)
+        return bad_form(request)
     try:
         response = await site_of(request).services.call(
             "POST", "submissions", f"/editions/{number}/entries", token=person.token, json={}
         )
     except Problem as problem:
         if problem.status == 404:
-            return _not_found(request)
+            return not_found(request)
         return redirect(request, "/team?error=closed")
     entry_id = response.json()["entry_id"]
     return redirect(request, f"/team/entries/{entry_id}/edit?done=created")
@@ -432,7 +433,7 @@ def _str(value: object) -> str | None:
 @router.get("/entries/{entry_id}")
 async def entry_page(request: Request, entry_id: str, person: Team) -> Response:
     if not ENTRY_ID.match(entry_id):
-        return _not_found(request)
+        return not_found(request)
     entry = await _entry(request, person, entry_id)
     edition = await site_of(request).services.edition(entry["edition"])
     done = request.query_params.get("done")
@@ -495,7 +496,7 @@ def _form_page(
 @router.get("/entries/{entry_id}/edit")
 async def edit_page(request: Request, entry_id: str, person: Team) -> Response:
     if not ENTRY_ID.match(entry_id):
-        return _not_found(request)
+        return not_found(request)
     entry = await _entry(request, person, entry_id)
     edition = await site_of(request).services.edition(entry["edition"])
     if not _changeable(entry, edition):
@@ -525,10 +526,10 @@ async def save_entry(request: Request, entry_id: str, person: Team) -> Response:
     """Save a draft (and submit it when asked), or amend a submitted entry: the form's plain
     POST, which works with JavaScript off."""
     if not ENTRY_ID.match(entry_id):
-        return _not_found(request)
+        return not_found(request)
     form = await request.form()
     if not csrf_valid(request, _str(form.get("csrf"))):
-        return _expired(request)
+        return bad_form(request)
     action = _str(form.get("action")) or "save"
     translate = _gettext(request)
     services = site_of(request).services
@@ -627,13 +628,13 @@ async def upload(request: Request, entry_id: str, person: Team) -> Response:
     file's bytes as the body (the page's script, which shows the upload's progress: answers
     JSON). The bytes stream on to the service as they arrive."""
     if not ENTRY_ID.match(entry_id):
-        return _not_found(request)
+        return not_found(request)
     edit = f"/team/entries/{entry_id}/edit"
     services = site_of(request).services
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=5)
         if not csrf_valid(request, _str(form.get("csrf"))):
-            return _expired(request)
+            return bad_form(request)
         file = form.get("file")
         if not isinstance(file, UploadFile) or not file.filename:
             return redirect(request, f"{edit}?upload_error=none#file")
@@ -701,7 +702,7 @@ async def upload(request: Request, entry_id: str, person: Team) -> Response:
 @router.get("/entries/{entry_id}/attachments/{attachment_id}")
 async def download(request: Request, entry_id: str, attachment_id: str, person: Team) -> Response:
     if not ENTRY_ID.match(entry_id) or not ENTRY_ID.match(attachment_id):
-        return _not_found(request)
+        return not_found(request)
     response = await site_of(request).services.call(
         "GET", "submissions", f"/entries/{entry_id}/attachments/{attachment_id}", token=person.token
     )
@@ -718,10 +719,10 @@ async def download(request: Request, entry_id: str, attachment_id: str, person: 
 @router.post("/entries/{entry_id}/attachments/{attachment_id}/delete")
 async def remove(request: Request, entry_id: str, attachment_id: str, person: Team) -> Response:
     if not ENTRY_ID.match(entry_id) or not ENTRY_ID.match(attachment_id):
-        return _not_found(request)
+        return not_found(request)
     form = await request.form()
     if not csrf_valid(request, _str(form.get("csrf"))):
-        return _expired(request)
+        return bad_form(request)
     try:
         await site_of(request).services.call(
             "DELETE",
@@ -741,7 +742,7 @@ async def remove(request: Request, entry_id: str, attachment_id: str, person: Te
 @router.get("/entries/{entry_id}/withdraw")
 async def withdraw_page(request: Request, entry_id: str, person: Team) -> Response:
     if not ENTRY_ID.match(entry_id):
-        return _not_found(request)
+        return not_found(request)
     entry = await _entry(request, person, entry_id)
     edition = await site_of(request).services.edition(entry["edition"])
     if entry["status"] != "submitted":
@@ -754,10 +755,10 @@ async def withdraw_page(request: Request, entry_id: str, person: Team) -> Respon
 @router.post("/entries/{entry_id}/withdraw")
 async def withdraw(request: Request, entry_id: str, person: Team) -> Response:
     if not ENTRY_ID.match(entry_id):
-        return _not_found(request)
+        return not_found(request)
     form = await request.form()
     if not csrf_valid(request, _str(form.get("csrf"))):
-        return _expired(request)
+        return bad_form(request)
     reason = (_str(form.get("reason")) or "").strip()[:2000]
     services = site_of(request).services
     try:

@@ -15,7 +15,10 @@ from wsis_shared.vocabulary import Category, Phase
 from wsis_web.rendering import (
     SIGN_IN_COOKIE,
     VOTER_COOKIE,
+    bad_form,
     csrf_valid,
+    edition_or_none,
+    not_found,
     parse_category,
     parse_year,
     redirect,
@@ -25,7 +28,7 @@ from wsis_web.rendering import (
     set_voter_cookie,
     site_of,
 )
-from wsis_web.services import Edition, Problem, Receipt, Unavailable
+from wsis_web.services import Problem, Receipt, Unavailable
 
 router = APIRouter()
 FormField = Annotated[str, Form()]
@@ -38,32 +41,10 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def not_found(request: Request) -> Response:
-    return render(request, "error.html", 404, kind="not-found")
-
-
-def bad_form(request: Request) -> Response:
-    """A form that did not come from one of our pages (or from an expired one)."""
-    return render(request, "error.html", 400, kind="expired-form")
-
-
 @router.get("/")
 async def home(request: Request) -> Response:
     editions = sorted(await site_of(request).services.editions(), key=lambda e: -e.year)
     return render(request, "home.html", editions=editions, Phase=Phase)
-
-
-async def _edition_or_none(request: Request, year: str) -> Edition | None:
-    """The edition a path names, or None for a year that is not one or not known."""
-    number = parse_year(year)
-    if number is None:
-        return None
-    try:
-        return await site_of(request).services.edition(number)
-    except Problem as problem:
-        if problem.status == 404:
-            return None
-        raise
 
 
 async def _my_votes(request: Request, year: int) -> dict[Category, Receipt] | None:
@@ -90,7 +71,7 @@ def _forget_expired_voter(request: Request, response: Response) -> Response:
 
 @router.get("/vote/{year}")
 async def ballot(request: Request, year: str) -> Response:
-    edition = await _edition_or_none(request, year)
+    edition = await edition_or_none(request, year)
     if edition is None:
         return not_found(request)
     categories = await site_of(request).services.ballot(edition.year)
@@ -111,7 +92,7 @@ async def category_page(
     request: Request, year: str, category: str, choose: str | None = None
 ) -> Response:
     chosen_category = parse_category(category)
-    edition = await _edition_or_none(request, year)
+    edition = await edition_or_none(request, year)
     if edition is None or chosen_category is None:
         return not_found(request)
     ballot = {c.category: c for c in await site_of(request).services.ballot(edition.year)}
@@ -300,7 +281,7 @@ async def resend_code(request: Request, csrf: FormField, next: OptionalField = N
 
 @router.get("/results/{year}")
 async def results_index(request: Request, year: str) -> Response:
-    edition = await _edition_or_none(request, year)
+    edition = await edition_or_none(request, year)
     if edition is None:
         return not_found(request)
     return render(request, "results_index.html", edition=edition)
@@ -309,7 +290,7 @@ async def results_index(request: Request, year: str) -> Response:
 @router.get("/results/{year}/{category}")
 async def results_page(request: Request, year: str, category: str) -> Response:
     chosen_category = parse_category(category)
-    edition = await _edition_or_none(request, year)
+    edition = await edition_or_none(request, year)
     if edition is None or chosen_category is None:
         return not_found(request)
     results = await site_of(request).services.results(edition.year, chosen_category)
@@ -363,7 +344,7 @@ async def live_results(request: Request, year: str, category: str) -> Response:
 
 @router.get("/champions/{year}")
 async def champions_page(request: Request, year: str) -> Response:
-    edition = await _edition_or_none(request, year)
+    edition = await edition_or_none(request, year)
     if edition is None:
         return not_found(request)
     champions = await site_of(request).services.champions(edition.year)
