@@ -9,7 +9,7 @@ import contextlib
 import importlib
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -170,6 +170,20 @@ def _load_settings(definition: ServiceDefinition[Any]) -> ServiceSettings:
     return settings
 
 
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main` on uvloop where it exists (Linux, macOS): its sockets and callbacks are C, which
+    takes a fifth or more off the CPU an API spends per request; asyncio's own loop elsewhere.
+    (`uvicorn.run` with several processes picks uvloop by itself.)"""
+    try:
+        import uvloop
+    except ImportError:  # Windows, PyPy
+        loop_factory = None
+    else:
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main)
+
+
 def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
     """`python -m wsis_<name> api|worker|all`."""
     import uvicorn
@@ -195,7 +209,7 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
         """Serve the HTTP API (`WSIS_<NAME>_API_PROCESSES` processes on one port)."""
         settings = load()
         if settings.api_processes <= 1:
-            asyncio.run(server(settings).serve())
+            run_event_loop(server(settings).serve())
             return
         # Several processes share the port; each builds its app from the environment.
         os.environ[_DEFINITION_ENV] = f"{definition.create_app.__module__}:SERVICE"
@@ -224,7 +238,7 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
             _install_stop_signals(stop)
             await run_worker(definition, settings, stop)
 
-        asyncio.run(main())
+        run_event_loop(main())
 
     @cli.command(name="all")
     def all_in_one() -> None:
@@ -240,6 +254,6 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
                 stop.set()
                 await worker_task
 
-        asyncio.run(main())
+        run_event_loop(main())
 
     return cli
