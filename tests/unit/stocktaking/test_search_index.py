@@ -300,7 +300,7 @@ def _ids(index: SearchIndex, text: str = "", **filters: Iterable[FacetValue]) ->
 
 
 def _counts(result: SearchResult, facet: Facet) -> dict[FacetValue, int]:
-    return {count.value: count.count for count in result.facets[facet]}
+    return {count.value: count.entries for count in result.facets[facet]}
 
 
 def test_an_amended_entry_is_found_under_its_new_category_only() -> None:

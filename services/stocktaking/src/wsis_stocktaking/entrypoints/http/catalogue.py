@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Final
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
-from pydantic import AfterValidator, BaseModel, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, Field
 
 from wsis_shared.errors import NotFound
 from wsis_shared.events import EntryPublic, ReviewSummary
@@ -96,12 +96,16 @@ class _KeptJson:
         if kept is not None and kept[0] is counts:
             self._facets.move_to_end(id(counts))
             return kept[1]
-        document = _FACETS.dump_json(
+        # The shape of `CataloguePage.facets`, written by the json module: a search may list
+        # hundreds of values, and a model object for each cost more than the counting.
+        document = json.dumps(
             {
-                facet: [FacetValueCount(value=c.value, count=c.count) for c in values]
+                facet: [{"value": value, "count": count} for value, count in values]
                 for facet, values in counts.items()
-            }
-        )
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
         # The counts object is held with its JSON, so its id cannot be reused meanwhile.
         self._facets[id(counts)] = (counts, document)
         if len(self._facets) > self.FACET_SETS_KEPT:
@@ -164,9 +168,6 @@ class CataloguePage(BaseModel):
     )
 
 
-_FACETS: Final = TypeAdapter(dict[Facet, list[FacetValueCount]])
-
-
 def _catalogue(request: Request) -> Catalogue:
     return Catalogue(request.app.state.resources.db)
 
@@ -190,6 +191,51 @@ def _public(record: CatalogueRecord, *, votes_public: bool) -> CatalogueEntryPub
     )
 
 
+class SearchParameters(BaseModel):
+    """The query string of a search, validated as one model: one validation per request instead
+    of one per parameter (a sixth of the API's time per search before)."""
+
+    q: str = Field(
+        default="",
+        max_length=200,
+        description="words to find in the title, short description, organisation and "
+        "partners; every word must match; the last one also matches longer words it "
+        'begins ("sola" finds "solar") unless the query ends with a space',
+    )
+    edition: list[Year] | None = Field(default=None, max_length=_MAX_VALUES)
+    action_line: list[ActionLine] | None = Field(
+        default=None,
+        max_length=_MAX_VALUES,
+        description="the action line of the entry's category (C7 for every C7.*) or one "
+        "the entry names",
+    )
+    category: list[Category] | None = Field(default=None, max_length=_MAX_VALUES)
+    sdg: list[Sdg] | None = Field(default=None, max_length=_MAX_VALUES)
+    region: list[Region] | None = Field(default=None, max_length=_MAX_VALUES)
+    country: list[CountryCode] | None = Field(
+        default=None, max_length=_MAX_VALUES, description="ISO 3166-1 alpha-2 code, e.g. KE"
+    )
+    stakeholder_type: list[StakeholderType] | None = Field(default=None, max_length=_MAX_VALUES)
+    status: list[LifecycleStatus] | None = Field(default=None, max_length=_MAX_VALUES)
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(
+        default=None, max_length=500, description="`next_cursor` of the previous page"
+    )
+
+    def filters(self) -> dict[Facet, frozenset[FacetValue]]:
+        chosen: dict[Facet, Sequence[FacetValue] | None] = {
+            "edition": self.edition,
+            "action_line": self.action_line,
+            "category": self.category,
+            "sdg": self.sdg,
+            "region": self.region,
+            "country": self.country,
+            "stakeholder_type": self.stakeholder_type,
+            "status": self.status,
+        }
+        return {facet: frozenset(values) for facet, values in chosen.items() if values}
+
+
 @router.get(
     "/entries",
     summary="Search the Stocktaking database (public)",
@@ -202,53 +248,13 @@ def _public(record: CatalogueRecord, *, votes_public: bool) -> CatalogueEntryPub
     response_model=CataloguePage,
 )
 async def search_entries(
-    request: Request,
-    q: Annotated[
-        str,
-        Query(
-            max_length=200,
-            description="words to find in the title, short description, organisation and "
-            "partners; every word must match; the last one also matches longer words it "
-            'begins ("sola" finds "solar") unless the query ends with a space',
-        ),
-    ] = "",
-    edition: Annotated[list[Year] | None, Query(max_length=_MAX_VALUES)] = None,
-    action_line: Annotated[
-        list[ActionLine] | None,
-        Query(
-            max_length=_MAX_VALUES,
-            description="the action line of the entry's category (C7 for every C7.*) or one "
-            "the entry names",
-        ),
-    ] = None,
-    category: Annotated[list[Category] | None, Query(max_length=_MAX_VALUES)] = None,
-    sdg: Annotated[list[Sdg] | None, Query(max_length=_MAX_VALUES)] = None,
-    region: Annotated[list[Region] | None, Query(max_length=_MAX_VALUES)] = None,
-    country: Annotated[
-        list[CountryCode] | None,
-        Query(max_length=_MAX_VALUES, description="ISO 3166-1 alpha-2 code, e.g. KE"),
-    ] = None,
-    stakeholder_type: Annotated[list[StakeholderType] | None, Query(max_length=_MAX_VALUES)] = None,
-    status: Annotated[list[LifecycleStatus] | None, Query(max_length=_MAX_VALUES)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[
-        str | None, Query(max_length=500, description="`next_cursor` of the previous page")
-    ] = None,
+    request: Request, parameters: Annotated[SearchParameters, Query()]
 ) -> Response:
-    chosen: dict[Facet, Sequence[FacetValue] | None] = {
-        "edition": edition,
-        "action_line": action_line,
-        "category": category,
-        "sdg": sdg,
-        "region": region,
-        "country": country,
-        "stakeholder_type": stakeholder_type,
-        "status": status,
-    }
+    cursor = parameters.cursor
     query = SearchQuery(
-        text=q,
-        filters={facet: frozenset(values) for facet, values in chosen.items() if values},
-        limit=limit,
+        text=parameters.q,
+        filters=parameters.filters(),
+        limit=parameters.limit,
         after=Cursor.decode(cursor) if cursor is not None else None,
     )
     index = _search_index_of(request).index
