@@ -4,6 +4,7 @@ mongod restart, and the HTTP API answers with facets, cursor pages and clear ref
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from wsis_shared.auth import ensure_dev_keys
 from wsis_shared.events import EntryPublic
 from wsis_shared.mongo import Database, Document, create_client
 from wsis_shared.vocabulary import ActionLine, Category, Phase, Region, StakeholderType
+from wsis_stocktaking.adapters import search_index_sync
 from wsis_stocktaking.adapters.catalogue import Catalogue
 from wsis_stocktaking.adapters.search_index_sync import SearchIndexSync
 from wsis_stocktaking.app import create_app
@@ -127,6 +129,27 @@ async def test_the_index_loads_the_catalogue_then_follows_its_changes(db: Databa
             return "e-2" not in sync.index
 
         await eventually(followed_the_deletion, timeout_s=20, what="the deletion")
+
+
+async def test_the_index_is_kept_out_of_full_garbage_collections(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full collection walking 100,000 entries' objects stalls every search for ~350 ms; the
+    index is frozen out of its reach after a load and every few changes followed."""
+    monkeypatch.setattr(search_index_sync, "_FREEZE_EVERY", 3)
+    await _put(db, _entry("gc-1", "Solar schools"))
+    async with SearchIndexSync(db, max_await_ms=100).running() as sync:
+        assert gc.get_freeze_count() > 0, "the loaded index is frozen"
+        gc.unfreeze()
+        for n in range(2, 5):
+            await _put(db, _entry(f"gc-{n}", "Solar farms"))
+
+        async def followed() -> bool:
+            return len(_ids(sync, "solar")) == 4
+
+        await eventually(followed, timeout_s=20, what="the new entries to be found")
+        assert gc.get_freeze_count() > 0, "entries that came through the change stream too"
+    gc.unfreeze()
 
 
 async def test_the_index_survives_the_rebuilds_rename_over_switchover(db: Database) -> None:

@@ -171,9 +171,9 @@ def _load_settings(definition: ServiceDefinition[Any]) -> ServiceSettings:
 
 
 def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run `main` on uvloop where it exists (Linux, macOS): its sockets and callbacks are C, which
-    takes a fifth or more off the CPU an API spends per request; asyncio's own loop elsewhere.
-    (`uvicorn.run` with several processes picks uvloop by itself.)"""
+    """Run `main` on uvloop where it exists (Linux, macOS): its sockets and callbacks are C code
+    rather than Python; asyncio's own loop elsewhere. (`uvicorn.run` with several processes
+    picks uvloop by itself; `asyncio.run` would not.)"""
     try:
         import uvloop
     except ImportError:  # Windows, PyPy
