@@ -643,7 +643,7 @@ class SearchIndex:
             shown.extend(FacetCount(value, 0) for value in selected if value not in listed)
         # Most entries first, then by value: two stable sorts, their keys taken in C.
         shown.sort(key=_VALUE)
-        shown.sort(key=_COUNT, reverse=True)
+        shown.sort(key=_ENTRIES, reverse=True)
         return shown
 
     def _page(self, matches: BitMap, after: Cursor | None, wanted: int) -> list[str]:
@@ -691,7 +691,7 @@ class SearchIndex:
 
 
 _VALUE: Final = itemgetter(0)
-_COUNT: Final = itemgetter(1)
+_ENTRIES: Final = itemgetter(1)
 
 
 def _lookup(table: Mapping[K, V] | Sequence[V], keys: Collection[K]) -> tuple[V, ...]:
