@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +20,7 @@ from wsis_shared.events import EditionSchedule, NomineeCard, utcnow
 from wsis_shared.runtime import Resources, run_worker
 from wsis_shared.uow import MongoUnitOfWorkRunner
 from wsis_shared.vocabulary import Category, Phase, Region, Role, StakeholderType
+from wsis_voting.adapters import vote_relay
 from wsis_voting.adapters.repositories import VotingUnitOfWork
 from wsis_voting.app import SERVICE, create_app
 from wsis_voting.domain.ballot import Nominee, VotingEdition
@@ -193,3 +194,60 @@ async def test_every_accepted_vote_is_counted_once_even_when_the_relay_starts_ov
     await _worker_until_counted(api, len(ballots) + 1)
     after = {d["_id"]: d["votes"] async for d in api.resources.db["tallies"].find()}
     assert after == tallies | {f"{YEAR}:C4:c4-b": tallies[f"{YEAR}:C4:c4-b"] + 1}
+
+
+async def test_a_quiet_relay_leaves_its_state_alone_while_the_rest_of_the_cluster_writes(
+    api: VotingApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The token only has to be kept now and then while no vote comes; the interval is shortened
+    # so that the test sees one such save.
+    monkeypatch.setattr(vote_relay, "IDLE_TOKEN_SAVE_INTERVAL_S", 1.5)
+    relay = vote_relay.VoteRelay(
+        api.resources.db,
+        bootstrap=api.settings.kafka_bootstrap,
+        topic_prefix=api.settings.topic_prefix,
+        pseudonym_key=b"k" * 32,
+    )
+    saves: list[object] = []
+    save = relay._save
+
+    async def counted_save(token: object) -> None:
+        saves.append(token)
+        await save(token)
+
+    monkeypatch.setattr(relay, "_save", counted_save)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(_state_stored(api), timeout_s=30, what="the relay to start following")
+        started = len(saves)
+        elsewhere = api.resources.db["unrelated_writes"]
+        for n in range(40):  # two seconds of other writes: the stream's token keeps moving
+            await elsewhere.insert_one({"n": n})
+            await asyncio.sleep(0.05)
+        assert 1 <= len(saves) - started <= 2  # at most once per interval, not once per write
+
+        before_vote = len(saves)
+        vote = await api.http.post(
+            f"/editions/{YEAR}/votes",
+            json={"category": "C9", "entry_id": "c9-a"},
+            headers=api.voter("quiet-voter"),
+        )
+        assert vote.status_code == 201
+
+        async def saved_after_the_vote() -> bool:
+            return len(saves) > before_vote
+
+        await eventually(saved_after_the_vote, timeout_s=30, what="the relayed vote's token")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+
+
+def _state_stored(api: VotingApi) -> Callable[[], Awaitable[bool]]:
+    async def stored() -> bool:
+        return (
+            await api.resources.db["relay_state"].find_one({"_id": vote_relay.STATE_ID}) is not None
+        )
+
+    return stored

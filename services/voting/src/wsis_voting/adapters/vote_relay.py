@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any, Final
 
 from aiokafka.errors import KafkaError
@@ -33,6 +34,10 @@ from wsis_voting.domain.ballot import tally_key
 log = get_logger(__name__)
 
 STATE_ID: Final = "votes"
+# While no vote comes, the stream's token still moves with every write anywhere in the cluster
+# (the oplog is shared): storing it that often only costs MongoDB work. It needs storing only
+# now and then, so that a restart after a long quiet spell resumes inside the oplog's window.
+IDLE_TOKEN_SAVE_INTERVAL_S: Final = 10.0
 _HISTORY_LOST: Final = {136, 280, 286}  # CappedPositionLost, ChangeStreamFatalError, HistoryLost
 
 VOTES_RELAYED = Counter("wsis_votes_relayed_total", "vote.cast events published by the relay")
@@ -98,6 +103,7 @@ class VoteRelay:
                 batch_size=self._batch_size,
                 **options,
             ) as stream:
+                saved_at = time.monotonic()
                 while not stop.is_set() and await self._lease.hold():
                     batch: list[dict[str, Any]] = []
                     while len(batch) < self._batch_size:
@@ -107,9 +113,14 @@ class VoteRelay:
                         batch.append(change["fullDocument"])
                     if batch:
                         await self._publish(batch)
-                    if batch or stream.resume_token != token:
+                    idle_token_due = (
+                        stream.resume_token != token
+                        and time.monotonic() - saved_at >= IDLE_TOKEN_SAVE_INTERVAL_S
+                    )
+                    if batch or idle_token_due:
                         token = stream.resume_token
                         await self._save(token)
+                        saved_at = time.monotonic()
                     if not batch:
                         await asyncio.sleep(0.005)
         except OperationFailure as exc:
