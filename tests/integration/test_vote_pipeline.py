@@ -9,10 +9,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from pymongo import AsyncMongoClient, monitoring
 
 from tests.integration.helpers import eventually
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
@@ -22,6 +24,7 @@ from wsis_shared.uow import MongoUnitOfWorkRunner
 from wsis_shared.vocabulary import Category, Phase, Region, Role, StakeholderType
 from wsis_voting.adapters import vote_relay
 from wsis_voting.adapters.repositories import VotingUnitOfWork
+from wsis_voting.adapters.vote_store import MongoVoteStore
 from wsis_voting.app import SERVICE, create_app
 from wsis_voting.domain.ballot import Nominee, VotingEdition
 from wsis_voting.service_layer import tally_audit
@@ -251,3 +254,40 @@ def _state_stored(api: VotingApi) -> Callable[[], Awaitable[bool]]:
         )
 
     return stored
+
+
+class _FindsOn(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.finds: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.finds.append(event.command["find"])
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_peak_of_votes_reads_the_window_and_the_ballot_once_per_expiry(
+    api: VotingApi, mongo_uri: str
+) -> None:
+    listener = _FindsOn()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_uri, tz_aware=True, event_listeners=[listener]
+    )
+    store = MongoVoteStore(client[api.resources.db.name], cache_seconds=0.5)
+    try:
+        for expiry in range(2):
+            editions = await asyncio.gather(*(store.edition(YEAR) for _ in range(100)))
+            nominees = await asyncio.gather(*(store.nominee("c4-a") for _ in range(100)))
+            assert {e.phase for e in editions} == {Phase.VOTING}
+            assert {n.card.entry_id for n in nominees if n} == {"c4-a"}
+            assert listener.finds == ["editions", "nominees"] * (expiry + 1)
+            await asyncio.sleep(0.6)  # past the cache's life: the next peak reads once more
+        assert await store.nominee("no-such-entry") is None
+    finally:
+        await store.close()
+        await client.close()

@@ -10,8 +10,9 @@ only after a grace period past the close, so a vote accepted in that second is s
 
 from __future__ import annotations
 
-import time
 from typing import Any, Final
+
+from async_lru import alru_cache
 
 from wsis_shared.mongo import Database
 from wsis_shared.vocabulary import Category
@@ -27,29 +28,19 @@ class MongoVoteStore:
     def __init__(self, db: Database, cache_seconds: float = CACHE_SECONDS) -> None:
         self._db = db
         self._writer = VoteWriter(db["votes"])
-        self._cache_seconds = cache_seconds
-        self._editions: dict[int, tuple[float, VotingEdition]] = {}
-        self._nominees: dict[str, tuple[float, Nominee | None]] = {}
+        # One read in flight per key: when an entry expires under a peak, the requests arriving
+        # meanwhile wait for that read instead of each sending their own (dozens per expiry).
+        # The LRU bound keeps a flood of made-up entry ids from growing the cache.
+        self.edition = alru_cache(maxsize=64, ttl=cache_seconds)(self._read_edition)
+        self.nominee = alru_cache(maxsize=10_000, ttl=cache_seconds)(self._read_nominee)
 
-    async def edition(self, year: int) -> VotingEdition:
-        cached = self._editions.get(year)
-        if cached and time.monotonic() - cached[0] < self._cache_seconds:
-            return cached[1]
+    async def _read_edition(self, year: int) -> VotingEdition:
         document = await self._db["editions"].find_one({"_id": year})
-        edition = VotingEdition.model_validate(document) if document else VotingEdition(year=year)
-        self._editions[year] = (time.monotonic(), edition)
-        return edition
+        return VotingEdition.model_validate(document) if document else VotingEdition(year=year)
 
-    async def nominee(self, entry_id: str) -> Nominee | None:
-        cached = self._nominees.get(entry_id)
-        if cached and time.monotonic() - cached[0] < self._cache_seconds:
-            return cached[1]
+    async def _read_nominee(self, entry_id: str) -> Nominee | None:
         document = await self._db["nominees"].find_one({"_id": entry_id})
-        nominee = Nominee.model_validate(document) if document else None
-        if len(self._nominees) > 100_000:  # a flood of made-up ids must not grow it forever
-            self._nominees.clear()
-        self._nominees[entry_id] = (time.monotonic(), nominee)
-        return nominee
+        return Nominee.model_validate(document) if document else None
 
     async def add(self, vote: Vote) -> None:
         try:
@@ -65,3 +56,5 @@ class MongoVoteStore:
 
     async def close(self) -> None:
         await self._writer.close()
+        await self.edition.cache_close()
+        await self.nominee.cache_close()

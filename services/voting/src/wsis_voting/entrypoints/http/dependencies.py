@@ -25,8 +25,9 @@ Voter = Annotated[Principal, Depends(authenticate_voter)]
 Settings = Annotated[VotingSettings, Depends(voting_settings)]
 
 
-def vote_store(request: Request) -> MongoVoteStore:
-    """One store per API process: its group-commit writer and caches are shared by all requests."""
+async def vote_store(request: Request) -> MongoVoteStore:
+    """One store per API process: its group-commit writer and caches are shared by all requests.
+    (A coroutine, so that FastAPI does not hand it to a worker thread on every vote.)"""
     state = request.app.state
     store: MongoVoteStore | None = getattr(state, "vote_store", None)
     if store is None:
