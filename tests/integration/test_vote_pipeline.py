@@ -199,14 +199,37 @@ async def test_every_accepted_vote_is_counted_once_even_when_the_relay_starts_ov
     assert after == tallies | {f"{YEAR}:C4:c4-b": tallies[f"{YEAR}:C4:c4-b"] + 1}
 
 
+class _Commands(monitoring.CommandListener):
+    """The commands a client sent, as (name, collection)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.sent.append((event.command_name, str(event.command.get(event.command_name))))
+
+    def of(self, name: str) -> list[str]:
+        return [collection for command, collection in self.sent if command == name]
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
 async def test_a_quiet_relay_leaves_its_state_alone_while_the_rest_of_the_cluster_writes(
-    api: VotingApi, monkeypatch: pytest.MonkeyPatch
+    api: VotingApi, mongo_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The token only has to be kept now and then while no vote comes; the interval is shortened
     # so that the test sees one such save.
     monkeypatch.setattr(vote_relay, "IDLE_TOKEN_SAVE_INTERVAL_S", 1.5)
+    listener = _Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_uri, tz_aware=True, event_listeners=[listener]
+    )
     relay = vote_relay.VoteRelay(
-        api.resources.db,
+        client[api.resources.db.name],
         bootstrap=api.settings.kafka_bootstrap,
         topic_prefix=api.settings.topic_prefix,
         pseudonym_key=b"k" * 32,
@@ -223,12 +246,15 @@ async def test_a_quiet_relay_leaves_its_state_alone_while_the_rest_of_the_cluste
     running = asyncio.create_task(relay.run(stop))
     try:
         await eventually(_state_stored(api), timeout_s=30, what="the relay to start following")
-        started = len(saves)
+        started, polls_before = len(saves), len(listener.of("getMore"))
         elsewhere = api.resources.db["unrelated_writes"]
         for n in range(40):  # two seconds of other writes: the stream's token keeps moving
             await elsewhere.insert_one({"n": n})
             await asyncio.sleep(0.05)
         assert 1 <= len(saves) - started <= 2  # at most once per interval, not once per write
+        # Each wait for a vote lasts up to half a second (a vote ends it at once): a handful of
+        # polls in two seconds, not one every few milliseconds.
+        assert len(listener.of("getMore")) - polls_before <= 8
 
         before_vote = len(saves)
         vote = await api.http.post(
@@ -245,6 +271,7 @@ async def test_a_quiet_relay_leaves_its_state_alone_while_the_rest_of_the_cluste
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)
+        await client.close()
 
 
 def _state_stored(api: VotingApi) -> Callable[[], Awaitable[bool]]:
@@ -256,25 +283,10 @@ def _state_stored(api: VotingApi) -> Callable[[], Awaitable[bool]]:
     return stored
 
 
-class _FindsOn(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.finds: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find":
-            self.finds.append(event.command["find"])
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 async def test_a_peak_of_votes_reads_the_window_and_the_ballot_once_per_expiry(
     api: VotingApi, mongo_uri: str
 ) -> None:
-    listener = _FindsOn()
+    listener = _Commands()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         mongo_uri, tz_aware=True, event_listeners=[listener]
     )
@@ -285,7 +297,7 @@ async def test_a_peak_of_votes_reads_the_window_and_the_ballot_once_per_expiry(
             nominees = await asyncio.gather(*(store.nominee("c4-a") for _ in range(100)))
             assert {e.phase for e in editions} == {Phase.VOTING}
             assert {n.card.entry_id for n in nominees if n} == {"c4-a"}
-            assert listener.finds == ["editions", "nominees"] * (expiry + 1)
+            assert listener.of("find") == ["editions", "nominees"] * (expiry + 1)
             await asyncio.sleep(0.6)  # past the cache's life: the next peak reads once more
         assert await store.nominee("no-such-entry") is None
     finally:
