@@ -38,6 +38,10 @@ STATE_ID: Final = "votes"
 # (the oplog is shared): storing it that often only costs MongoDB work. It needs storing only
 # now and then, so that a restart after a long quiet spell resumes inside the oplog's window.
 IDLE_TOKEN_SAVE_INTERVAL_S: Final = 10.0
+# Between empty polls the relay pauses, doubling from the first figure to the second while no
+# vote comes: a quiet relay polls a few times a second instead of forty, and the first vote after
+# a quiet spell waits at most the longest pause. Under a storm no poll is empty.
+QUIET_PAUSE_S: Final = (0.005, 0.25)
 _HISTORY_LOST: Final = {136, 280, 286}  # CappedPositionLost, ChangeStreamFatalError, HistoryLost
 
 VOTES_RELAYED = Counter("wsis_votes_relayed_total", "vote.cast events published by the relay")
@@ -55,7 +59,7 @@ class VoteRelay:
         topic_prefix: str,
         pseudonym_key: bytes,
         batch_size: int = 500,
-        max_wait_ms: int = 500,
+        max_wait_ms: int = 20,
     ) -> None:
         self._db = db
         self._votes = db["votes"]
@@ -64,9 +68,9 @@ class VoteRelay:
         self._prefix = topic_prefix
         self._key = pseudonym_key
         self._batch_size = batch_size
-        # A getMore on the change stream returns as soon as a vote is stored (within a few
-        # milliseconds), so this wait costs no latency; it only bounds how long a quiet relay
-        # takes to notice a stop or its lease, and spares MongoDB dozens of empty polls a second.
+        # A poll ends as soon as a vote is stored; a poll that waited this long for none ends
+        # the batch being gathered, which is then published (under a storm, batches of a few
+        # dozen milliseconds of votes).
         self._max_wait_ms = max_wait_ms
         self._lease = Lease(db, "vote-relay", "voting-vote-relay")
         self._producer = ReconnectingProducer(bootstrap, self._lease.owner)
@@ -107,6 +111,7 @@ class VoteRelay:
                 **options,
             ) as stream:
                 saved_at = time.monotonic()
+                pause = QUIET_PAUSE_S[0]
                 while not stop.is_set() and await self._lease.hold():
                     batch: list[dict[str, Any]] = []
                     while len(batch) < self._batch_size:
@@ -124,8 +129,11 @@ class VoteRelay:
                         token = stream.resume_token
                         await self._save(token)
                         saved_at = time.monotonic()
-                    if not batch:
-                        await asyncio.sleep(0.005)
+                    if batch:
+                        pause = QUIET_PAUSE_S[0]
+                    else:
+                        await asyncio.sleep(pause)
+                        pause = min(pause * 2, QUIET_PAUSE_S[1])
         except OperationFailure as exc:
             if exc.code not in _HISTORY_LOST:
                 raise
