@@ -91,16 +91,22 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending records in order; returns how many were published."""
-        pending = await self._outbox.count_documents({"sent_at": None})
-        OUTBOX_PENDING.labels(self._service).set(pending)
-        if not pending:
-            return 0
         records = (
             await self._outbox.find({"sent_at": None})
             .sort([("created_at", ASCENDING), ("batch_index", ASCENDING)])
             .limit(self._batch_size)
             .to_list()
         )
+        # A batch short of full is the whole backlog: counting it again would be a second query
+        # on every poll.
+        pending = (
+            len(records)
+            if len(records) < self._batch_size
+            else await self._outbox.count_documents({"sent_at": None})
+        )
+        OUTBOX_PENDING.labels(self._service).set(pending)
+        if not records:
+            return 0
         producer = await self._producer.get()
         deliveries = []
         for record in records:
