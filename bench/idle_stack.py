@@ -11,15 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.stack import running_stack
+from bench.stack import cpu_seconds, running_stack
 
 SETTLE_S = 20
 SAMPLE_S = 30
-
-
-def _cpu_seconds(pid: str) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _stack_processes() -> dict[str, str]:
@@ -42,10 +37,10 @@ def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
     ):
         time.sleep(SETTLE_S)
         processes = _stack_processes()
-        before = {pid: _cpu_seconds(pid) for pid in processes}
+        before = {pid: cpu_seconds(pid) for pid in processes}
         time.sleep(SAMPLE_S)
         shares = {
-            name: (_cpu_seconds(pid) - before[pid]) / SAMPLE_S for pid, name in processes.items()
+            name: (cpu_seconds(pid) - before[pid]) / SAMPLE_S for pid, name in processes.items()
         }
     lines = [f"idle stack, share of one core over {SAMPLE_S} s (ceiling 100%):"]
     lines += [f"  {share:6.1%}  {name}" for name, share in sorted(shares.items())]

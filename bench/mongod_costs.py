@@ -16,19 +16,15 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel
 
+from bench.stack import cpu_seconds
+
 OPERATIONS = 1500
 CONCURRENCY = 16
 _DESCRIPTION = " ".join(f"w{random.Random(7).randint(0, 5000)}" for _ in range(170))
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _measure(pid: int, operation: Callable[[int], Awaitable[Any]]) -> float:
@@ -39,9 +35,9 @@ async def _measure(pid: int, operation: Callable[[int], Awaitable[Any]]) -> floa
         async with gate:
             await operation(n)
 
-    before = _cpu_seconds(pid)
+    before = cpu_seconds(pid)
     await asyncio.gather(*(one(n) for n in range(OPERATIONS)))
-    return 1000 * (_cpu_seconds(pid) - before) / OPERATIONS
+    return 1000 * (cpu_seconds(pid) - before) / OPERATIONS
 
 
 async def run(mongo_uri: str) -> str:

@@ -29,6 +29,12 @@ class Stack:
     db_prefix: str
 
 
+def cpu_seconds(pid: int | str) -> float:
+    """CPU time (user + system) a process on this machine has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def running_stack(
     bootstrap: str,

@@ -40,7 +40,7 @@ STATE_ID: Final = "votes"
 IDLE_TOKEN_SAVE_INTERVAL_S: Final = 10.0
 # Between empty polls the relay pauses, doubling from the first figure to the second while no
 # vote comes: a quiet relay polls a few times a second instead of forty, and the first vote after
-# a quiet spell waits at most the longest pause. Under a storm no poll is empty.
+# a quiet spell waits at most the longest pause. Under a storm the pause stays at the first.
 QUIET_PAUSE_S: Final = (0.005, 0.25)
 _HISTORY_LOST: Final = {136, 280, 286}  # CappedPositionLost, ChangeStreamFatalError, HistoryLost
 
@@ -69,8 +69,7 @@ class VoteRelay:
         self._key = pseudonym_key
         self._batch_size = batch_size
         # A poll ends as soon as a vote is stored; a poll that waited this long for none ends
-        # the batch being gathered, which is then published (under a storm, batches of a few
-        # dozen milliseconds of votes).
+        # the batch being gathered, which is then published.
         self._max_wait_ms = max_wait_ms
         self._lease = Lease(db, "vote-relay", "voting-vote-relay")
         self._producer = ReconnectingProducer(bootstrap, self._lease.owner)
