@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -245,3 +246,54 @@ async def test_a_clean_batch_is_applied_once_per_event_and_redelivery_changes_no
         await task
     assert {d["times"] async for d in db["applied"].find()} == {1}
     assert await db["inbox"].count_documents({}) == len(events)
+
+
+async def test_partitions_fetched_together_are_applied_side_by_side(
+    mongo_client: AsyncMongoClient[Document],
+    db: Database,
+    kafka_bootstrap: str,
+    topics: str,
+    producer: AIOKafkaProducer,
+) -> None:
+    await ensure_indexes(db, {**INBOX_INDEXES, "applied": []})
+    handlers = Handlers(f"tests-{uuid.uuid4().hex[:6]}")
+    started = {"entry-a": asyncio.Event(), "entry-b": asyncio.Event()}
+    met: set[str] = set()
+
+    @handlers.on(SubmissionWithdrawn)
+    async def apply(event: SubmissionWithdrawn, tx: Tx) -> None:
+        # Each partition's transaction waits for the other's to begin: applied one after the
+        # other, the first would wait in vain.
+        me = event.aggregate_id
+        other = next(entry for entry in started if entry != me)
+        started[me].set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(started[other].wait(), 5)
+            met.add(me)
+        await tx.db["applied"].update_one(
+            {"_id": me}, {"$inc": {"times": 1}}, upsert=True, session=tx.session
+        )
+
+    topic = f"{topics}wsis.submissions.v1"
+    for partition, entry_id in enumerate(started):
+        event = SubmissionWithdrawn(
+            aggregate_id=entry_id,
+            aggregate_version=2,
+            edition=2027,
+            payload=Withdrawal(entry_id=entry_id, category=Category.C4),
+        )
+        await producer.send_and_wait(topic, value=encode(event), partition=partition)
+
+    async def both_applied() -> bool:
+        return await db["applied"].count_documents({}) == 2
+
+    runner = runner_for(handlers, mongo_client, db, kafka_bootstrap, topics)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await eventually(both_applied, what="both partitions' events")
+    finally:
+        stop.set()
+        await task
+    assert met == set(started)
+    assert {d["times"] async for d in db["applied"].find()} == {1}

@@ -167,6 +167,7 @@ class ConsumerRunner:
         self._inbox = db[INBOX]
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
+        self._dlq_starting = asyncio.Lock()
 
     @property
     def group_id(self) -> str:
@@ -202,15 +203,29 @@ class ConsumerRunner:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
-                for partition, records in batches.items():
-                    if stop.is_set():
-                        return  # the uncommitted rest is redelivered to whoever comes next
-                    await self.process_batch(records)
-                    done = records[-1].offset + 1
-                    # One commit per partition batch: a crash before it redelivers at most the
-                    # batch, which the inbox turns into no-ops.
-                    await self._commit(consumer, partition, done)
-                    self._report_lag(consumer, partition, done)
+                if stop.is_set():
+                    return  # the uncommitted rest is redelivered to whoever comes next
+                # Partitions never share a key, so their batches are applied side by side, each
+                # in its own transaction and each partition in order: a partition's batch does
+                # not wait for the round trips of the others'.
+                outcomes = await asyncio.gather(
+                    *(self.process_batch(records) for records in batches.values()),
+                    return_exceptions=True,
+                )
+                done = {
+                    partition: records[-1].offset + 1
+                    for (partition, records), outcome in zip(batches.items(), outcomes, strict=True)
+                    if not isinstance(outcome, BaseException)
+                }
+                # One commit for the batches applied: a crash before it redelivers at most
+                # them, which the inbox turns into no-ops.
+                if done:
+                    await self._commit(consumer, done)
+                    for partition, at in done.items():
+                        self._report_lag(consumer, partition, at)
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
         finally:
             self._consumer = None
             await consumer.stop()
@@ -219,9 +234,9 @@ class ConsumerRunner:
                 self._dlq_producer = None
             log.info("consumer.stopped", group=self.group_id)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, at: int) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         try:
-            await consumer.commit({partition: at})
+            await consumer.commit(offsets)
         except CommitFailedError as exc:
             # The group rebalanced: the new owner re-reads from the last commit; the inbox makes
             # that harmless.
@@ -414,6 +429,15 @@ class ConsumerRunner:
                 return False  # a concurrent delivery of the same event won
             raise
 
+    async def _started_dlq_producer(self) -> AIOKafkaProducer:
+        # Partitions' batches run side by side: two dead letters at once must not start two.
+        async with self._dlq_starting:
+            if self._dlq_producer is None:
+                producer = idempotent_producer(self._bootstrap, f"{self.group_id}-dlq")
+                await producer.start()
+                self._dlq_producer = producer
+            return self._dlq_producer
+
     async def _dead_letter(
         self,
         record: ConsumerRecord[bytes, bytes],
@@ -435,11 +459,8 @@ class ConsumerRunner:
         backoff = 0.5
         while True:
             try:
-                if self._dlq_producer is None:
-                    producer = idempotent_producer(self._bootstrap, f"{self.group_id}-dlq")
-                    await producer.start()
-                    self._dlq_producer = producer
-                await self._dlq_producer.send_and_wait(
+                producer = await self._started_dlq_producer()
+                await producer.send_and_wait(
                     f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers
                 )
                 return
