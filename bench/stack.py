@@ -35,6 +35,71 @@ def cpu_seconds(pid: int | str) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _process_names() -> dict[str, str]:
+    """Every process of this machine that belongs to the stack, by the name of what it runs: a
+    service's API or worker (its uvicorn children counted with it), mongod, the broker, a
+    reference app, or this benchmark itself."""
+    parents, commands = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            commands[entry.name] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        parents[entry.name] = stat.rsplit(")", 1)[1].split()[1]
+
+    def name_of(command: str) -> str | None:
+        if "bin/mongod" in command:
+            return "mongod"
+        if "kafka.Kafka" in command:
+            return "kafka"
+        if " -m wsis_" in command and "wsis_devstack" not in command:
+            return command.split(" -m ", 1)[1].strip()
+        if " -m bench." in command:
+            return command.split(" -m ", 1)[1].split()[0]
+        return None
+
+    names = {}
+    for pid in commands:
+        ancestor: str | None = pid
+        while ancestor in commands and ancestor != "1":
+            name = name_of(commands[ancestor])
+            if name is not None:
+                names[pid] = name
+                break
+            ancestor = parents.get(ancestor)
+    names[str(os.getpid())] = "benchmark client"
+    return names
+
+
+class CpuAccount:
+    """CPU time each part of the stack spends between `start()` and `per_operation(n)`."""
+
+    def start(self) -> None:
+        self._names = _process_names()
+        self._before = {pid: _cpu_or_zero(pid) for pid in self._names}
+
+    def per_operation(self, operations: int) -> list[tuple[str, float]]:
+        """(part, ms of CPU per operation), the largest first; the last is the sum."""
+        spent: dict[str, float] = {}
+        for pid, name in self._names.items():
+            spent[name] = spent.get(name, 0.0) + max(0.0, _cpu_or_zero(pid) - self._before[pid])
+        rows = sorted(
+            ((name, 1000 * s / operations) for name, s in spent.items() if s > 0),
+            key=lambda row: -row[1],
+        )
+        return [*rows, ("in all", sum(ms for _, ms in rows))]
+
+
+def _cpu_or_zero(pid: str) -> float:
+    try:
+        return cpu_seconds(pid)
+    except OSError:
+        return 0.0
+
+
 @contextmanager
 def running_stack(
     bootstrap: str,

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pymongo import AsyncMongoClient
 
 from bench.load import drive, percentile
-from bench.stack import running_stack
+from bench.stack import CpuAccount, running_stack
 from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
@@ -153,11 +153,14 @@ async def run(
         counted_at[category].extend([0.0] * total)  # the demo's own votes
         accepted_at[category].extend([0.0] * total)
     sampler = asyncio.create_task(sample_tally())
+    cpu = CpuAccount()
+    cpu.start()
     figures = await drive(len(ballots), cast, CONCURRENCY)
     expected = {c: len(a) for c, a in accepted_at.items()}
     expected_counts.update(expected)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(all_counted.wait(), 120)
+    cpu_per_vote = cpu.per_operation(len(ballots))
     stop_sampling.set()
     await sampler
     await mongo.close()
@@ -186,7 +189,9 @@ async def run(
         f"  naive path over the same HTTP stack, one transaction per vote + outbox: "
         f"{naive_figures.line()} -> ratio {figures.per_s / naive_figures.per_s:.2f}\n"
         f"  tally verify: {len(check['differences'])} differences, "
-        f"{check['counted_votes']:,} counted, {check['uncounted_votes']} not yet counted"
+        f"{check['counted_votes']:,} counted, {check['uncounted_votes']} not yet counted\n"
+        f"  CPU per vote until all were counted, ms: "
+        + ", ".join(f"{name} {ms:.2f}" for name, ms in cpu_per_vote)
     )
 
 

@@ -297,3 +297,52 @@ async def test_partitions_fetched_together_are_applied_side_by_side(
         await task
     assert met == set(started)
     assert {d["times"] async for d in db["applied"].find()} == {1}
+
+
+async def test_a_gathering_consumer_takes_a_trickle_of_events_in_few_batches(
+    mongo_client: AsyncMongoClient[Document],
+    db: Database,
+    kafka_bootstrap: str,
+    topics: str,
+    producer: AIOKafkaProducer,
+) -> None:
+    await ensure_indexes(db, INBOX_INDEXES)
+    handlers = Handlers(f"tests-{uuid.uuid4().hex[:6]}", gather_ms=1500)
+    batches: list[list[str]] = []
+
+    @handlers.on_batch(SubmissionWithdrawn)
+    async def apply(events: list[SubmissionWithdrawn], tx: Tx) -> None:
+        batches.append([event.aggregate_id for event in events])
+
+    topic = f"{topics}wsis.submissions.v1"
+
+    async def send(entry_id: str) -> None:
+        event = SubmissionWithdrawn(
+            aggregate_id=entry_id,
+            aggregate_version=2,
+            edition=2027,
+            payload=Withdrawal(entry_id=entry_id, category=Category.C4),
+        )
+        await producer.send_and_wait(topic, value=encode(event), partition=0)
+
+    async def applied(count: int) -> bool:
+        return sum(map(len, batches)) == count
+
+    runner = runner_for(handlers, mongo_client, db, kafka_bootstrap, topics)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        # A lone event is not held back for ever: it comes once the gathering time is over.
+        await send("lone")
+        await eventually(lambda: applied(1), what="the lone event")
+        # A trickle — one event every 30 ms — is gathered: without gathering, each fetch
+        # would bring the one or two events that arrived since the last.
+        for n in range(10):
+            await send(f"trickle-{n}")
+            await asyncio.sleep(0.03)
+        await eventually(lambda: applied(11), what="the trickle")
+    finally:
+        stop.set()
+        await task
+    assert batches[0] == ["lone"]
+    assert len(batches) <= 3, batches

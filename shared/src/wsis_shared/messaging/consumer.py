@@ -68,11 +68,21 @@ Handler = Callable[[Any, Tx], Awaitable[None]]
 BatchHandler = Callable[[list[Any], Tx], Awaitable[None]]
 
 
-class Handlers:
-    """The handlers of one consumer group, keyed by event type."""
+GATHER_BYTES: Final = 256 * 1024
 
-    def __init__(self, consumer: str) -> None:
+
+class Handlers:
+    """The handlers of one consumer group, keyed by event type.
+
+    `gather_ms`: how long the broker may hold a fetch until `GATHER_BYTES` of events are
+    waiting. 0 (the default) hands each event over as soon as it is there. For a high-volume
+    stream (votes), a few hundred ms turn a peak's transactions of ~25 events into transactions
+    of a few hundred: a fraction of the round trips, commits and CPU per event — paid for by an
+    event arriving alone, which then waits up to `gather_ms`."""
+
+    def __init__(self, consumer: str, *, gather_ms: int = 0) -> None:
         self.consumer = consumer
+        self.gather_ms = gather_ms
         self._by_type: dict[str, Handler] = {}
         self._batch_by_type: dict[str, BatchHandler] = {}
         self._topics: set[str] = set()
@@ -196,6 +206,11 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_interval_ms=600_000,
+            **(
+                {"fetch_min_bytes": GATHER_BYTES, "fetch_max_wait_ms": self._handlers.gather_ms}
+                if self._handlers.gather_ms
+                else {}
+            ),
         )
         await consumer.start()
         self._consumer = consumer
