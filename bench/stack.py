@@ -124,6 +124,8 @@ def running_stack(
             "WSIS_MONGO_DB_PREFIX": prefix,
             "WSIS_TOPIC_PREFIX": f"bench{os.getpid()}.",
             "WSIS_JWT_PUBLIC_KEY_FILE": str(public_key),
+            # Voter sign-up on, as in `make up`: the voting service signs voter tokens.
+            "WSIS_VOTING_VOTER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
             "WSIS_LOG_LEVEL": "WARNING",
         }
         | (env or {})

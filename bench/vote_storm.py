@@ -2,14 +2,15 @@
 
 The four services run as in production (the voting API in BENCH_API_PROCESSES processes, its
 worker apart); the demo edition is loaded through the APIs (eight nominees in four categories,
-voting open). Then BENCH_VOTERS voters each vote in three of the four categories, by 64
-concurrent clients. Printed: accepted votes/s, p50/p99 latency, tally lag p50/p99 (from a vote's
-acceptance until the tally counts it — a category's n-th accepted vote is taken as counted when
-the category's tally first reaches n, sampled every 50 ms), and in the same run two ceilings as
-ratios: a bare FastAPI POST endpoint, and the naive write path — one MongoDB transaction per vote
-holding the vote insert and an outbox insert (`bench/naive_app.py`) — behind the same HTTP stack
-and the same number of processes, at the same concurrency. At the end the tally is
-verified against the votes (`tally verify`): there must be no difference.
+voting open). Then BENCH_VOTERS voters, holding the voting service's own voter tokens, each vote
+in three of the four categories, by 64 concurrent clients. Printed: accepted votes/s, p50/p99
+latency, tally lag p50/p99 (from a vote's acceptance until the tally counts it — a category's
+n-th accepted vote is taken as counted when the category's tally first reaches n, sampled every
+50 ms), and in the same run two ceilings as ratios: a bare FastAPI POST endpoint, and the naive
+write path — one MongoDB transaction per vote holding the vote insert and an outbox insert
+(`bench/naive_app.py`) — behind the same HTTP stack and the same number of processes, at the
+same concurrency. At the end the tally is verified against the votes (`tally verify`): there
+must be no difference.
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ import os
 import random
 import time
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
-import jwt
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pymongo import AsyncMongoClient
 
 from bench.load import drive, percentile
@@ -34,6 +34,8 @@ from bench.stack import CpuAccount, running_stack
 from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
+from wsis_voting.domain.voters import VoterTokens
+from wsis_voting.settings import VotingSettings
 
 VOTERS = int(os.environ.get("BENCH_VOTERS", "20000"))
 CATEGORIES_PER_VOTER = 3
@@ -42,23 +44,16 @@ API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
 
 
 def voter_tokens(private_key_pem: bytes, count: int) -> list[str]:
-    key = load_pem_private_key(private_key_pem, password=None)
-    now = int(time.time())
-    return [
-        jwt.encode(
-            {
-                "sub": f"storm-voter-{n}",
-                "roles": [str(Role.VOTER)],
-                "aud": "wsis",
-                "iss": "wsis-dev",
-                "iat": now,
-                "exp": now + 3600,
-            },
-            key,  # type: ignore[arg-type]
-            algorithm="RS256",
-        )
-        for n in range(count)
-    ]
+    """The voting service's own voter tokens, as voters hold them after signing up by email code
+    (the sign-up itself is not part of the storm: it happens days before, spread out)."""
+    tokens = VoterTokens(
+        private_key_pem,
+        issuer=VotingSettings.model_fields["voter_token_issuer"].default,
+        audience=VotingSettings.model_fields["jwt_audience"].default,
+        ttl=timedelta(hours=1),
+    )
+    now = datetime.now(UTC)
+    return [tokens.issue(f"storm-voter-{n}", now).token for n in range(count)]
 
 
 async def run(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import os
 import signal
@@ -97,6 +98,17 @@ class ServiceDefinition(Generic[S]):
         return open_resources(settings, self.indexes)
 
 
+def spare_startup_objects_from_gc() -> None:
+    """Moves what the process holds once started (modules, the app, its routes and models: about
+    100,000 objects) out of the garbage collector's reach, so that a full collection walks only
+    what requests and events left since. Measured in the vote storm: without it each voting API
+    process stopped for 70–270 ms every second or so, all its requests waiting, which was most of
+    the p99 latency. Startup objects live as long as the process, so freezing them frees nothing
+    that would otherwise have been freed (the young garbage is collected just before)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def create_topics_when_broker_is_up(settings: ServiceSettings, stop: asyncio.Event) -> None:
     backoff = 0.5
     while not stop.is_set():
@@ -137,6 +149,7 @@ async def run_worker(
             for handlers in definition.consumers
         ]
         log.info("worker.started", consumers=[r.group_id for r in runners])
+        spare_startup_objects_from_gc()
         await asyncio.gather(
             relay.run(stop),
             *(runner.run(stop) for runner in runners),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import hmac
 import json
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 from wsis_shared.auth import (
     Principal,
     TokenVerifier,
+    VerifiedTokens,
     ensure_dev_keys,
     optional_principal,
     require_role,
@@ -158,6 +160,49 @@ async def test_a_verified_token_is_checked_again_only_once_it_has_expired(
     monkeypatch.setattr("wsis_shared.auth.time.time", lambda: later)
     await verifier.verify(token)
     assert len(checks) == 2, "an expired entry is not served from the cache: checked again"
+
+
+def test_the_token_cache_gives_back_the_principal_until_the_token_expires() -> None:
+    cache = VerifiedTokens()
+    alice = Principal(
+        subject="alice",
+        roles=frozenset({Role.SUBMITTER, Role.REVIEWER}),
+        organisation_id="org-1",
+        name="Alice Example",
+    )
+    cache.put("token-a", alice, time.time() + 60)
+    cache.put("token-b", Principal(subject="bob", roles=frozenset()), time.time() - 1)
+
+    assert cache.get("token-a") == alice
+    assert cache.get("token-a").has(Role.REVIEWER)  # type: ignore[union-attr]
+    assert cache.get("token-b") is None, "expired"
+    assert cache.get("unknown") is None
+
+
+def test_the_token_cache_forgets_the_least_recently_used_beyond_its_size() -> None:
+    cache = VerifiedTokens(kept=2)
+    for name in ("a", "b"):
+        cache.put(name, Principal(subject=name, roles=frozenset()), time.time() + 60)
+    assert cache.get("a") is not None  # now b is the least recently used
+    cache.put("c", Principal(subject="c", roles=frozenset()), time.time() + 60)
+
+    assert cache.get("b") is None
+    assert cache.get("a") is not None
+    assert cache.get("c") is not None
+
+
+def test_cached_tokens_give_the_garbage_collector_nothing_to_walk() -> None:
+    """A full collection walks every tracked object: cached principals must not add to them."""
+    cache = VerifiedTokens()
+    gc.collect()
+    tracked_before = len(gc.get_objects())
+    for n in range(5_000):
+        principal = Principal(subject=f"voter-{n}", roles=frozenset({Role.VOTER}))
+        cache.put(f"token-{n}", principal, time.time() + 60)
+    del principal
+    gc.collect()
+
+    assert len(gc.get_objects()) - tracked_before < 1_000  # 25,000 if principals were kept
 
 
 # --- refused -------------------------------------------------------------------------------------

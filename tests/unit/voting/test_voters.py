@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -19,6 +21,7 @@ from pydantic import ValidationError
 from tests.unit.in_memory import EventRecorder, InMemoryRunner
 from wsis_shared.auth import ensure_dev_keys
 from wsis_shared.errors import InvalidInput, TooManyRequests, Unauthenticated
+from wsis_shared.vocabulary import Role
 from wsis_voting.adapters.mailer import code_message
 from wsis_voting.adapters.rate_limits import AbuseLimiter, parse_limits
 from wsis_voting.domain.bot_challenge import (
@@ -527,6 +530,33 @@ def test_an_expired_voter_token_asks_to_sign_in_again(key_files: tuple[Path, Pat
     old = tokens.issue("voter-1", datetime.now(UTC) - timedelta(hours=1)).token
     with pytest.raises(Unauthenticated, match="expired"):
         tokens.verify(old)
+
+
+def test_a_voter_token_is_checked_once_then_served_until_it_expires(
+    key_files: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private, _, _ = key_files
+    tokens = _tokens(private, ttl=timedelta(minutes=5))
+    token = tokens.issue("voter-7", datetime.now(UTC)).token
+    checks: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        checks.append("decode")
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    first = tokens.principal(token)
+    again = tokens.principal(token)
+    assert first == again
+    assert first.subject == "voter-7"
+    assert first.roles == frozenset({Role.VOTER})
+    assert len(checks) == 1, "the second use came from the cache"
+
+    later = time.time() + 600  # past the token's expiry, as the cache sees it
+    monkeypatch.setattr("wsis_shared.auth.time.time", lambda: later)
+    tokens.principal(token)
+    assert len(checks) == 2, "an expired entry is not served from the cache: checked again"
 
 
 def test_the_identity_providers_tokens_are_not_taken_for_ours(

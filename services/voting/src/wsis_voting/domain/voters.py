@@ -35,7 +35,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict
 
+from wsis_shared.auth import Principal, VerifiedTokens
 from wsis_shared.errors import InvalidInput, TooManyRequests, Unauthenticated, WsisError
+from wsis_shared.vocabulary import Role
 
 CODE_DIGITS: Final = 6
 VOTER_ROLE: Final = "voter"
@@ -372,6 +374,7 @@ class VoterTokens:
         self.issuer = issuer
         self.audience = audience
         self.ttl = ttl
+        self._verified = VerifiedTokens()
 
     def issue(self, voter_id: str, now: datetime) -> IssuedToken:
         issued = int(now.timestamp())
@@ -396,6 +399,8 @@ class VoterTokens:
     def issued_here(self, token: str) -> bool:
         """Whether the token names this service as its issuer (read before any check, only to
         choose the key that must have signed it)."""
+        if self._verified.get(token) is not None:
+            return True
         try:
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
@@ -404,6 +409,14 @@ class VoterTokens:
 
     def verify(self, token: str) -> str:
         """The voter id of a valid token of ours; `Unauthenticated` otherwise."""
+        return self.principal(token).subject
+
+    def principal(self, token: str) -> Principal:
+        """Who a valid token of ours names (the role voter, nothing else); `Unauthenticated`
+        otherwise. A token is checked once, then served from a cache until it expires."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            return cached
         try:
             claims = jwt.decode(
                 token,
@@ -427,4 +440,6 @@ class VoterTokens:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise Unauthenticated("the voter token was refused: it names no voter")
-        return subject
+        principal = Principal(subject=subject, roles=frozenset({Role.VOTER}))
+        self._verified.put(token, principal, float(claims["exp"]))
+        return principal

@@ -206,7 +206,7 @@ async def authenticate_voter(
     services: VoterServices | None = getattr(request.app.state, "voter_services", None)
     tokens = services.tokens if services is not None else None
     if tokens is not None and tokens.issued_here(token):
-        return Principal(subject=tokens.verify(token), roles=frozenset({Role.VOTER}))
+        return tokens.principal(token)
     verifier: TokenVerifier = request.app.state.token_verifier
     principal = await verifier.verify(token)
     if not principal.has(Role.VOTER):
