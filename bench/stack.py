@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from wsis_devstack.infrastructure import ephemeral_infrastructure
+from wsis_devstack.paths import cache_dir
 from wsis_devstack.platform import service_processes, wait_ready
 from wsis_devstack.processes import ManagedProcess, free_port
 from wsis_shared.auth import ensure_dev_keys
@@ -91,6 +94,11 @@ class CpuAccount:
             key=lambda row: -row[1],
         )
         return [*rows, ("in all", sum(ms for _, ms in rows))]
+
+    def line(self, operations: int, precision: int = 2) -> str:
+        """`per_operation` as one printable line: "api 0.81, mongod 0.42, …, in all 1.9"."""
+        rows = self.per_operation(operations)
+        return ", ".join(f"{name} {ms:.{precision}f}" for name, ms in rows)
 
 
 def _cpu_or_zero(pid: str) -> float:
@@ -175,3 +183,15 @@ def running_stack(
     finally:
         for process in everything:
             process.stop()
+
+
+def run_alone(main: Callable[[str, str, Path], str]) -> None:
+    """One benchmark from the command line (`python -m bench.<name>`): on the broker and mongod
+    named by WSIS_KAFKA_BOOTSTRAP and WSIS_MONGO_URI, or on throw-away ones."""
+    with tempfile.TemporaryDirectory() as directory:
+        bootstrap, uri = os.environ.get("WSIS_KAFKA_BOOTSTRAP"), os.environ.get("WSIS_MONGO_URI")
+        if bootstrap and uri:
+            print(main(bootstrap, uri, Path(directory)), flush=True)
+        else:
+            with ephemeral_infrastructure(cache_dir()) as infra:
+                print(main(infra.kafka_bootstrap, infra.mongo_uri, Path(directory)), flush=True)

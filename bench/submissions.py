@@ -20,7 +20,7 @@ import aiohttp
 import httpx
 
 from bench.load import drive
-from bench.stack import running_stack
+from bench.stack import CpuAccount, run_alone, running_stack
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Category, Role
 
@@ -109,6 +109,8 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes) -> str:
                 await r.read()
 
     ceiling = await drive(TOTAL, bare)
+    cpu = CpuAccount()
+    cpu.start()
     figures = await drive(TOTAL, submission)
     last_submitted = time.perf_counter()
     async with httpx.AsyncClient(timeout=30) as http:
@@ -118,6 +120,7 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes) -> str:
                 break
             await asyncio.sleep(0.2)
     visible_after = time.perf_counter() - last_submitted
+    cpu_per_submission = cpu.line(TOTAL, precision=1)
     return (
         f"submissions: {TOTAL:,} through the API ({API_PROCESSES} processes) with {CONCURRENCY} "
         f"clients: {figures.line()} "
@@ -125,7 +128,8 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes) -> str:
         f"  bare FastAPI endpoint, {API_PROCESSES} processes, same two requests each (ceiling): "
         f"{ceiling.line()}\n"
         f"  ratio {figures.per_s / ceiling.per_s:.2f}; all {TOTAL:,} visible in stocktaking "
-        f"{visible_after:.1f} s after the last was accepted"
+        f"{visible_after:.1f} s after the last was accepted\n"
+        f"  CPU per submission until all were visible, ms: {cpu_per_submission}"
     )
 
 
@@ -142,3 +146,7 @@ def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
     ) as stack:
         bare_url = stack.references["bare_app"].removesuffix("/bare")
         return asyncio.run(run(stack.urls, bare_url, stack.private_key))
+
+
+if __name__ == "__main__":
+    run_alone(main)

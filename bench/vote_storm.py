@@ -30,7 +30,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.load import drive, percentile
-from bench.stack import CpuAccount, running_stack
+from bench.stack import CpuAccount, run_alone, running_stack
 from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
@@ -155,7 +155,7 @@ async def run(
     expected_counts.update(expected)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(all_counted.wait(), 120)
-    cpu_per_vote = cpu.per_operation(len(ballots))
+    cpu_per_vote = cpu.line(len(ballots))
     stop_sampling.set()
     await sampler
     await mongo.close()
@@ -185,8 +185,7 @@ async def run(
         f"{naive_figures.line()} -> ratio {figures.per_s / naive_figures.per_s:.2f}\n"
         f"  tally verify: {len(check['differences'])} differences, "
         f"{check['counted_votes']:,} counted, {check['uncounted_votes']} not yet counted\n"
-        f"  CPU per vote until all were counted, ms: "
-        + ", ".join(f"{name} {ms:.2f}" for name, ms in cpu_per_vote)
+        f"  CPU per vote until all were counted, ms: {cpu_per_vote}"
     )
 
 
@@ -218,15 +217,4 @@ def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
 
 
 if __name__ == "__main__":
-    import tempfile
-
-    from wsis_devstack.infrastructure import ephemeral_infrastructure
-    from wsis_devstack.paths import cache_dir
-
-    with tempfile.TemporaryDirectory() as directory:
-        bootstrap, uri = os.environ.get("WSIS_KAFKA_BOOTSTRAP"), os.environ.get("WSIS_MONGO_URI")
-        if bootstrap and uri:
-            print(main(bootstrap, uri, Path(directory)), flush=True)
-        else:
-            with ephemeral_infrastructure(cache_dir()) as infra:
-                print(main(infra.kafka_bootstrap, infra.mongo_uri, Path(directory)), flush=True)
+    run_alone(main)
