@@ -64,14 +64,16 @@ class VerifiedTokens:
         self._kept = kept
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
 
-    def get(self, token: str) -> Principal | None:
+    def knows(self, token: str) -> bool:
+        """Whether `token` was verified and has not expired (without building its principal)."""
         entry = self._entries.get(token)
-        if entry is None:
+        return entry is not None and entry[0] > time.time()
+
+    def get(self, token: str) -> Principal | None:
+        if not self.knows(token):
+            self._entries.pop(token, None)
             return None
-        expires_at, subject, roles, organisation_id, name = entry
-        if expires_at <= time.time():
-            del self._entries[token]
-            return None
+        _, subject, roles, organisation_id, name = self._entries[token]
         self._entries.move_to_end(token)
         return Principal.model_construct(
             subject=subject,

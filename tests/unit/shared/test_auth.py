@@ -168,6 +168,8 @@ def test_the_token_cache_gives_back_the_principal_until_the_token_expires() -> N
     cache.put("token-a", alice, time.time() + 60)
     cache.put("token-b", Principal(subject="bob", roles=frozenset()), time.time() - 1)
 
+    assert cache.knows("token-a")
+    assert not cache.knows("token-b")
     assert cache.get("token-a") == alice
     assert cache.get("token-a").has(Role.REVIEWER)  # type: ignore[union-attr]
     assert cache.get("token-b") is None, "expired"

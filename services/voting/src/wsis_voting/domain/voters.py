@@ -399,7 +399,7 @@ class VoterTokens:
     def issued_here(self, token: str) -> bool:
         """Whether the token names this service as its issuer (read before any check, only to
         choose the key that must have signed it)."""
-        if self._verified.get(token) is not None:
+        if self._verified.knows(token):
             return True
         try:
             claims = jwt.decode(token, options={"verify_signature": False})
