@@ -81,6 +81,15 @@ def amended() -> SubmissionAmended:
     )
 
 
+def withdrawal_of(entry_id: str) -> SubmissionWithdrawn:
+    return SubmissionWithdrawn(
+        aggregate_id=entry_id,
+        aggregate_version=2,
+        edition=2027,
+        payload=Withdrawal(entry_id=entry_id, category=Category.C4),
+    )
+
+
 def runner_for(
     handlers: Handlers,
     client: AsyncMongoClient[Document],
@@ -108,17 +117,24 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     await producer.stop()
 
 
-async def run_until(runner: ConsumerRunner, done: asyncio.Event | None, seconds: float) -> None:
+@contextlib.asynccontextmanager
+async def running(runner: ConsumerRunner) -> AsyncIterator[None]:
+    """The runner consumes until the block ends, then stops cleanly."""
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def run_until(runner: ConsumerRunner, done: asyncio.Event | None, seconds: float) -> None:
+    async with running(runner):
         if done is not None:
             await asyncio.wait_for(done.wait(), seconds)
         else:
             await asyncio.sleep(seconds)
-    finally:
-        stop.set()
-        await task
 
 
 async def test_each_event_applied_once_poison_dead_lettered_and_replayed(
@@ -132,12 +148,7 @@ async def test_each_event_applied_once_poison_dead_lettered_and_replayed(
     switch = Switch()
     handlers = make_handlers(f"tests-{uuid.uuid4().hex[:6]}", switch)
     topic = f"{topics}wsis.submissions.v1"
-    withdrawn = SubmissionWithdrawn(
-        aggregate_id="entry-1",
-        aggregate_version=2,
-        edition=2027,
-        payload=Withdrawal(entry_id="entry-1", category=Category.C4),
-    )
+    withdrawn = withdrawal_of("entry-1")
     failing = amended()
     unknown_type = json.loads(encode(withdrawn)) | {"event_type": "submission.teleported"}
     for value in (
@@ -156,13 +167,8 @@ async def test_each_event_applied_once_poison_dead_lettered_and_replayed(
         return len(await read_topic(kafka_bootstrap, f"{topic}.dlq")) >= 3
 
     runner = new_runner()
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    try:
+    async with running(runner):
         await eventually(three_dead_letters, what="three dead letters")
-    finally:
-        stop.set()
-        await task
 
     applied = {d["_id"]: d["times"] async for d in db["applied"].find()}
     assert applied == {str(withdrawn.event_id): 1}
@@ -188,13 +194,8 @@ async def test_each_event_applied_once_poison_dead_lettered_and_replayed(
     async def failing_applied() -> bool:
         return await db["applied"].find_one({"_id": str(failing.event_id)}) is not None
 
-    stop = asyncio.Event()
-    task = asyncio.create_task(new_runner().run(stop))
-    try:
+    async with running(new_runner()):
         await eventually(failing_applied, what="the replayed event to be applied")
-    finally:
-        stop.set()
-        await task
 
     # A crash that loses the committed offsets redelivers everything: nothing changes.
     rewind = AIOKafkaConsumer(
@@ -221,15 +222,7 @@ async def test_a_clean_batch_is_applied_once_per_event_and_redelivery_changes_no
     await ensure_indexes(db, {**INBOX_INDEXES, "applied": []})
     handlers = make_handlers(f"tests-{uuid.uuid4().hex[:6]}", Switch())
     topic = f"{topics}wsis.submissions.v1"
-    events = [
-        SubmissionWithdrawn(
-            aggregate_id=f"entry-{n}",
-            aggregate_version=2,
-            edition=2027,
-            payload=Withdrawal(entry_id=f"entry-{n}", category=Category.C4),
-        )
-        for n in range(120)
-    ]
+    events = [withdrawal_of(f"entry-{n}") for n in range(120)]
     for event in [*events, events[0], events[-1]]:  # two delivered twice, in the same batch
         await producer.send_and_wait(topic, value=encode(event), key=b"one-partition")
 
@@ -237,13 +230,8 @@ async def test_a_clean_batch_is_applied_once_per_event_and_redelivery_changes_no
         return await db["applied"].count_documents({}) == len(events)
 
     runner = runner_for(handlers, mongo_client, db, kafka_bootstrap, topics)
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    try:
+    async with running(runner):
         await eventually(all_applied, what="every event of the batch")
-    finally:
-        stop.set()
-        await task
     assert {d["times"] async for d in db["applied"].find()} == {1}
     assert await db["inbox"].count_documents({}) == len(events)
 
@@ -276,25 +264,16 @@ async def test_partitions_fetched_together_are_applied_side_by_side(
 
     topic = f"{topics}wsis.submissions.v1"
     for partition, entry_id in enumerate(started):
-        event = SubmissionWithdrawn(
-            aggregate_id=entry_id,
-            aggregate_version=2,
-            edition=2027,
-            payload=Withdrawal(entry_id=entry_id, category=Category.C4),
+        await producer.send_and_wait(
+            topic, value=encode(withdrawal_of(entry_id)), partition=partition
         )
-        await producer.send_and_wait(topic, value=encode(event), partition=partition)
 
     async def both_applied() -> bool:
         return await db["applied"].count_documents({}) == 2
 
     runner = runner_for(handlers, mongo_client, db, kafka_bootstrap, topics)
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    try:
+    async with running(runner):
         await eventually(both_applied, what="both partitions' events")
-    finally:
-        stop.set()
-        await task
     assert met == set(started)
     assert {d["times"] async for d in db["applied"].find()} == {1}
 
@@ -317,21 +296,13 @@ async def test_a_gathering_consumer_takes_a_trickle_of_events_in_few_batches(
     topic = f"{topics}wsis.submissions.v1"
 
     async def send(entry_id: str) -> None:
-        event = SubmissionWithdrawn(
-            aggregate_id=entry_id,
-            aggregate_version=2,
-            edition=2027,
-            payload=Withdrawal(entry_id=entry_id, category=Category.C4),
-        )
-        await producer.send_and_wait(topic, value=encode(event), partition=0)
+        await producer.send_and_wait(topic, value=encode(withdrawal_of(entry_id)), partition=0)
 
     async def applied(count: int) -> bool:
         return sum(map(len, batches)) == count
 
     runner = runner_for(handlers, mongo_client, db, kafka_bootstrap, topics)
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    try:
+    async with running(runner):
         # A lone event is not held back for ever: it comes once the gathering time is over.
         await send("lone")
         await eventually(lambda: applied(1), what="the lone event")
@@ -341,8 +312,5 @@ async def test_a_gathering_consumer_takes_a_trickle_of_events_in_few_batches(
             await send(f"trickle-{n}")
             await asyncio.sleep(0.03)
         await eventually(lambda: applied(11), what="the trickle")
-    finally:
-        stop.set()
-        await task
     assert batches[0] == ["lone"]
     assert len(batches) <= 3, batches
