@@ -78,19 +78,23 @@ def _process_names() -> dict[str, str]:
 
 
 class CpuAccount:
-    """CPU time each part of the stack spends between `start()` and `per_operation(n)`."""
+    """CPU time each part of the stack spends after `start()`."""
 
     def start(self) -> None:
         self._names = _process_names()
         self._before = {pid: _cpu_or_zero(pid) for pid in self._names}
 
-    def per_operation(self, operations: int) -> list[tuple[str, float]]:
-        """(part, ms of CPU per operation), the largest first; the last is the sum."""
+    def spent(self) -> dict[str, float]:
+        """CPU seconds of each part since `start()`."""
         spent: dict[str, float] = {}
         for pid, name in self._names.items():
             spent[name] = spent.get(name, 0.0) + max(0.0, _cpu_or_zero(pid) - self._before[pid])
+        return spent
+
+    def per_operation(self, operations: int) -> list[tuple[str, float]]:
+        """(part, ms of CPU per operation), the largest first; the last is the sum."""
         rows = sorted(
-            ((name, 1000 * s / operations) for name, s in spent.items() if s > 0),
+            ((name, 1000 * s / operations) for name, s in self.spent().items() if s > 0),
             key=lambda row: -row[1],
         )
         return [*rows, ("in all", sum(ms for _, ms in rows))]
