@@ -33,8 +33,7 @@ from wsis_shared.vocabulary import Role
 from wsis_voting.adapters.rate_limits import BatchedMongoRateLimitStorage, MongoRateLimitStorage
 from wsis_voting.app import create_app
 from wsis_voting.domain.bot_challenge import solve
-from wsis_voting.entrypoints.http.dependencies import Voter
-from wsis_voting.entrypoints.http.voters import VoteRateLimit
+from wsis_voting.entrypoints.http.voters import AdmittedVoter
 from wsis_voting.settings import VotingSettings
 
 pytestmark = pytest.mark.integration
@@ -88,8 +87,8 @@ def _test_routes() -> APIRouter:
     """What the cast-vote endpoint will use, on a route of its own (casting is not ours)."""
     router = APIRouter()
 
-    @router.post("/test/rate-limited-vote")
-    async def rate_limited_vote(_: VoteRateLimit, voter: Voter) -> dict[str, str]:
+    @router.post("/test/admitted-vote")
+    async def admitted_vote(voter: AdmittedVoter) -> dict[str, str]:
         return {"voter": voter.subject}
 
     return router
@@ -454,20 +453,19 @@ async def test_vote_rate_limit_per_voter_and_per_ip(api: Api, keys: Keys) -> Non
     first, second = bearer(f"v1-{uuid.uuid4().hex}"), bearer(f"v2-{uuid.uuid4().hex}")
     async with api.client(ip="192.0.2.50") as http:
         statuses = [
-            (await http.post("/test/rate-limited-vote", headers=first)).status_code
-            for _ in range(4)
+            (await http.post("/test/admitted-vote", headers=first)).status_code for _ in range(4)
         ]
         assert statuses == [200, 200, 200, 429]
-        refused = await http.post("/test/rate-limited-vote", headers=first)
+        refused = await http.post("/test/admitted-vote", headers=first)
         assert refused.json()["limit"] == "votes-voter"
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
         # The IP has now been counted 5 times (5/minute): a second voter there is held back too.
-        held = await http.post("/test/rate-limited-vote", headers=second)
+        held = await http.post("/test/admitted-vote", headers=second)
         assert held.status_code == 429
         assert held.json()["limit"] == "votes-ip"
     async with api.client(ip="192.0.2.51") as http:
-        assert (await http.post("/test/rate-limited-vote", headers=second)).status_code == 200
-        assert (await http.post("/test/rate-limited-vote")).status_code == 401
+        assert (await http.post("/test/admitted-vote", headers=second)).status_code == 200
+        assert (await http.post("/test/admitted-vote")).status_code == 401
 
 
 async def test_limits_can_be_switched_off(
@@ -480,7 +478,7 @@ async def test_limits_can_be_switched_off(
         token = sign_dev_token(keys.idp_private, subject="bench-voter", roles=[Role.VOTER])
         for _ in range(8):
             answer = await http.post(
-                "/test/rate-limited-vote", headers={"Authorization": f"Bearer {token}"}
+                "/test/admitted-vote", headers={"Authorization": f"Bearer {token}"}
             )
             assert answer.status_code == 200
         assert await unlimited.app.state.resources.db["rate_limits"].count_documents({}) == 0
@@ -540,6 +538,19 @@ async def test_with_proof_of_work_a_solved_challenge_is_needed_and_works_once(
             headers={"X-Bot-Proof": f"{offer['challenge']}:nonce"},
         )
         assert forged.status_code == 403
+
+        voter = sign_dev_token(keys.idp_private, subject="pow-voter", roles=[Role.VOTER])
+        bearer = {"Authorization": f"Bearer {voter}"}
+        unproven_vote = await http.post("/test/admitted-vote", headers=bearer)
+        assert unproven_vote.status_code == 428
+        offer = (await http.get("/voters/bot-challenge")).json()
+        proof = f"{offer['challenge']}:{solve(offer['challenge'], offer['difficulty'])}"
+        proven_vote = await http.post(
+            "/test/admitted-vote", headers=bearer | {offer["header"]: proof}
+        )
+        assert proven_vote.status_code == 200, proven_vote.text
+        anonymous = await http.post("/test/admitted-vote", headers={offer["header"]: proof})
+        assert anonymous.status_code == 401, "who votes is asked before the proof"
     await _code_sent_to(sink, address)
 
 

@@ -561,7 +561,21 @@ def test_the_identity_providers_tokens_are_not_taken_for_ours(
         algorithm="RS256",
     )
     assert not _tokens(private).issued_here(idp)
-    assert not _tokens(private).issued_here("garbage")
+    for garbage in ("garbage", "a.b", "a.!!!.c", "a.gA.c", "a.bnVsbA.c", "a.WzFd.c", ""):
+        assert not _tokens(private).issued_here(garbage), garbage
+
+
+def test_a_new_voter_token_is_decoded_once_per_request(
+    key_files: tuple[Path, Path, Path], jwt_checks: list[str]
+) -> None:
+    """Telling our tokens from the identity provider's reads the issuer without a second full
+    decode: the signature check is the only one."""
+    private, _, _ = key_files
+    tokens = _tokens(private)
+    token = tokens.issue("voter-8", datetime.now(UTC)).token
+    assert tokens.issued_here(token)
+    assert tokens.principal(token).subject == "voter-8"
+    assert len(jwt_checks) == 1
 
 
 def test_the_voter_issuer_must_differ_from_the_identity_providers() -> None:

@@ -21,9 +21,11 @@ Pure rules, no I/O:
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
 import hmac
+import json
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -352,6 +354,21 @@ class IssuedToken(BaseModel):
     expires_at: datetime
 
 
+def _unverified_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a compact JWS, not verified. PyJWT's own unverified decode checks every
+    character of all three segments in Python (40 µs a token, a vote's first request pays it
+    before the real check); decoding the payload alone takes 3 µs."""
+    segments = token.split(".")
+    if len(segments) != 3:
+        return None
+    payload = segments[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except ValueError:  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
 class VoterTokens:
     """Signs and checks the voting service's own voter tokens (RS256).
 
@@ -401,11 +418,8 @@ class VoterTokens:
         choose the key that must have signed it)."""
         if self._verified.knows(token):
             return True
-        try:
-            claims = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            return False
-        return isinstance(claims, dict) and claims.get("iss") == self.issuer
+        claims = _unverified_claims(token)
+        return claims is not None and claims.get("iss") == self.issuer
 
     def verify(self, token: str) -> str:
         """The voter id of a valid token of ours; `Unauthenticated` otherwise."""

@@ -9,9 +9,9 @@ Endpoints (anyone may call them):
   400 wrong code (attempts left), 410 expired or never asked for, 429 too many attempts;
 - `GET /voters/bot-challenge` → a proof-of-work challenge when the bot check is on.
 
-Dependencies for other endpoints: `authenticate_voter` (behind `Voter`), `VoteRateLimit`
-(per-IP and per-voter limits, 429 with `Retry-After`) and `BotCheck` (the pluggable bot check,
-off by default).
+Dependencies for other endpoints: `authenticate_voter` (behind `Voter`), `BotCheck` (the
+pluggable bot check, off by default) and `AdmittedVoter` (a voter past the per-IP and per-voter
+vote limits — 429 with `Retry-After` — and the bot check: what casting a vote needs).
 """
 
 from __future__ import annotations
@@ -214,9 +214,7 @@ async def authenticate_voter(
     return principal
 
 
-async def vote_rate_limit(
-    request: Request, voter: Annotated[Principal, Depends(authenticate_voter)]
-) -> None:
+async def _check_vote_limits(request: Request, voter: Principal) -> None:
     """Per-IP and per-voter limits on casting votes (`WSIS_VOTING_RATE_LIMIT_VOTES_PER_*`)."""
     services = _services(request)
     if not services.rate_limits_enabled:
@@ -227,17 +225,7 @@ async def vote_rate_limit(
     )
 
 
-async def bot_check(
-    request: Request,
-    proof: Annotated[
-        str | None,
-        Header(
-            alias=PROOF_HEADER,
-            description="'<challenge>:<nonce>' solving a challenge of GET /voters/bot-challenge "
-            "(needed only when the server's bot check is on)",
-        ),
-    ] = None,
-) -> None:
+async def _check_bot(request: Request, proof: str | None) -> None:
     """The configured bot check (`WSIS_VOTING_BOT_CHECK`; off: every request passes)."""
     services = _services(request)
     if not services.bot.enabled:
@@ -248,7 +236,35 @@ async def bot_check(
     )
 
 
-VoteRateLimit = Annotated[None, Depends(vote_rate_limit)]
+_ProofHeader = Annotated[
+    str | None,
+    Header(
+        alias=PROOF_HEADER,
+        description="'<challenge>:<nonce>' solving a challenge of GET /voters/bot-challenge "
+        "(needed only when the server's bot check is on)",
+    ),
+]
+
+
+async def bot_check(request: Request, proof: _ProofHeader = None) -> None:
+    """The bot check alone (code requests)."""
+    await _check_bot(request, proof)
+
+
+async def admitted_voter(
+    request: Request,
+    voter: Annotated[Principal, Depends(authenticate_voter)],
+    proof: _ProofHeader = None,
+) -> Principal:
+    """The voter of a vote, past the abuse limits and the bot check, in that order. One
+    dependency rather than three: FastAPI's solving of each costs a vote ~20 µs, at a peak a
+    few percent of the API's CPU."""
+    await _check_vote_limits(request, voter)
+    await _check_bot(request, proof)
+    return voter
+
+
+AdmittedVoter = Annotated[Principal, Depends(admitted_voter)]
 BotCheck = Annotated[None, Depends(bot_check)]
 
 

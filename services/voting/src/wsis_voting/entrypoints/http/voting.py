@@ -19,7 +19,7 @@ from wsis_shared.errors import WsisError
 from wsis_shared.events import NomineeCard, utcnow
 from wsis_shared.vocabulary import CATEGORY_NAMES, Category, EditionYear, Role
 from wsis_voting.entrypoints.http.dependencies import Store, UoW, Voter
-from wsis_voting.entrypoints.http.voters import BotCheck, VoteRateLimit, client_ip
+from wsis_voting.entrypoints.http.voters import AdmittedVoter, client_ip
 from wsis_voting.service_layer import casting
 from wsis_voting.service_layer import voting as use_cases
 from wsis_voting.service_layer.unit_of_work import Runner
@@ -84,10 +84,8 @@ async def cast_vote(
     year: EditionYear,
     body: VoteCreate,
     request: Request,
-    voter: Voter,
+    voter: AdmittedVoter,
     store: Store,
-    _limits: VoteRateLimit,
-    _proof: BotCheck,
     idempotency_key: Annotated[
         str | None,
         Header(
