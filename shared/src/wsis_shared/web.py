@@ -26,7 +26,7 @@ from wsis_shared.errors import Unauthenticated, WsisError
 from wsis_shared.logging import get_logger
 from wsis_shared.messaging import broker_reachable
 from wsis_shared.mongo import is_transient, ping
-from wsis_shared.runtime import Resources, spare_startup_objects_from_gc
+from wsis_shared.runtime import Resources, settle_garbage_collector
 from wsis_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -363,7 +363,7 @@ def build_app(
         async with open_resources(settings) as resources:
             app.state.resources = resources
             app.state.token_verifier = resources.token_verifier
-            spare_startup_objects_from_gc()
+            settle_garbage_collector()
             yield {"resources": resources}
 
     app = WsisFastAPI(
