@@ -112,6 +112,11 @@ def _cpu_or_zero(pid: str) -> float:
         return 0.0
 
 
+def in_processes(count: int) -> str:
+    """'in 1 process', 'in 2 processes': how a benchmark's line says how an API was served."""
+    return f"in {count} process" if count == 1 else f"in {count} processes"
+
+
 @contextmanager
 def running_stack(
     bootstrap: str,

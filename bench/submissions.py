@@ -4,7 +4,8 @@ A submission is what a project team does: create a complete draft, then submit i
 requests). Printed: submissions/s, p50/p99 latency of a whole submission, the ratio to a bare
 FastAPI endpoint answering the same number of requests in the same run (the ceiling of this
 machine's HTTP stack), and how long after the last submission all of them are visible in the
-public Stocktaking catalogue.
+public Stocktaking catalogue. The submissions API runs in one process, as a pod runs it
+(BENCH_API_PROCESSES for more on one port: on two cores, two did worse, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ import aiohttp
 import httpx
 
 from bench.load import drive
-from bench.stack import CpuAccount, run_alone, running_stack
+from bench.stack import CpuAccount, in_processes, run_alone, running_stack
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Category, Role
 
 TOTAL = int(os.environ.get("BENCH_SUBMISSIONS", "10000"))
 CONCURRENCY = 32
-API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "1"))
 YEAR = 2040
 _WORDS = [f"w{n}" for n in range(5000)]
 
@@ -122,10 +123,10 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes) -> str:
     visible_after = time.perf_counter() - last_submitted
     cpu_per_submission = cpu.line(TOTAL, precision=1)
     return (
-        f"submissions: {TOTAL:,} through the API ({API_PROCESSES} processes) with {CONCURRENCY} "
+        f"submissions: {TOTAL:,} through the API {in_processes(API_PROCESSES)} with {CONCURRENCY} "
         f"clients: {figures.line()} "
         f"(all in {TOTAL / figures.per_s:.1f} s)\n"
-        f"  bare FastAPI endpoint, {API_PROCESSES} processes, same two requests each (ceiling): "
+        f"  bare FastAPI endpoint {in_processes(API_PROCESSES)}, same two requests each (ceiling): "
         f"{ceiling.line()}\n"
         f"  ratio {figures.per_s / ceiling.per_s:.2f}; all {TOTAL:,} visible in stocktaking "
         f"{visible_after:.1f} s after the last was accepted\n"
@@ -134,8 +135,8 @@ async def run(urls: dict[str, str], bare_url: str, private_key: bytes) -> str:
 
 
 def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
-    # The submissions service as in production: its API in API_PROCESSES processes, its worker
-    # (outbox relay, scheduler) apart.
+    # The submissions service as in production: its API in API_PROCESSES processes (one, as a pod
+    # runs it, unless told), its worker (outbox relay, scheduler) apart.
     with running_stack(
         bootstrap,
         mongo_uri,

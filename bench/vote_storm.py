@@ -1,16 +1,19 @@
 """A public vote storm against the whole stack (`python -m bench.vote_storm`, or `make bench`).
 
-The four services run as in production (the voting API in BENCH_API_PROCESSES processes, its
-worker apart); the demo edition is loaded through the APIs (eight nominees in four categories,
-voting open). Then BENCH_VOTERS voters, holding the voting service's own voter tokens, each vote
-in three of the four categories, by 64 concurrent clients. Printed: accepted votes/s, p50/p99
-latency, tally lag p50/p99 (from a vote's acceptance until the tally counts it — a category's
-n-th accepted vote is taken as counted when the category's tally first reaches n, sampled every
-50 ms), and in the same run two ceilings as ratios: a bare FastAPI POST endpoint, and the naive
-write path — one MongoDB transaction per vote holding the vote insert and an outbox insert
-(`bench/naive_app.py`) — behind the same HTTP stack and the same number of processes, at the
-same concurrency. At the end the tally is verified against the votes (`tally verify`): there
-must be no difference.
+The four services run as in production: each API in one process, as a pod runs it
+(`WSIS_<NAME>_API_PROCESSES=1` in k8s/base/config.env; more voters, more pods), the voting
+worker apart. BENCH_API_PROCESSES serves the voting API from that many processes on one port
+instead (on two cores shared with mongod, Kafka and the worker, two did worse: see
+docs/benchmarks.md). The demo edition is loaded through the APIs (eight nominees in four
+categories, voting open). Then BENCH_VOTERS voters, holding the voting service's own voter
+tokens, each vote in three of the four categories, by 64 concurrent clients. Printed: accepted
+votes/s, p50/p99 latency, tally lag p50/p99 (from a vote's acceptance until the tally counts it
+— a category's n-th accepted vote is taken as counted when the category's tally first reaches
+n, sampled every 50 ms), and in the same run two ceilings as ratios: a bare FastAPI POST
+endpoint, and the naive write path — one MongoDB transaction per vote holding the vote insert
+and an outbox insert (`bench/naive_app.py`) — behind the same HTTP stack and the same number of
+processes, at the same concurrency. At the end the tally is verified against the votes
+(`tally verify`): there must be no difference.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.load import drive, percentile
-from bench.stack import CpuAccount, run_alone, running_stack
+from bench.stack import CpuAccount, in_processes, run_alone, running_stack
 from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
@@ -40,7 +43,7 @@ from wsis_voting.settings import VotingSettings
 VOTERS = int(os.environ.get("BENCH_VOTERS", "20000"))
 CATEGORIES_PER_VOTER = 3
 CONCURRENCY = 64
-API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "1"))
 
 
 def voter_tokens(private_key_pem: bytes, count: int) -> list[str]:
@@ -175,11 +178,11 @@ async def run(
     accepted = sum(1 for c in expected for a in accepted_at[c] if a > 0)
     return (
         f"vote storm: {len(ballots):,} votes from {VOTERS:,} voters, {CONCURRENCY} clients, "
-        f"voting API in {API_PROCESSES} processes: {figures.line()} "
+        f"voting API {in_processes(API_PROCESSES)}: {figures.line()} "
         f"({accepted:,} accepted, {len(refused):,} refused{': ' + refused[0] if refused else ''})\n"
         f"  tally lag p50 {percentile(lags, 0.5) * 1000:.0f} ms, "
         f"p99 {percentile(lags, 0.99) * 1000:.0f} ms\n"
-        f"  bare FastAPI POST, {API_PROCESSES} processes (ceiling): {ceiling.line()} "
+        f"  bare FastAPI POST {in_processes(API_PROCESSES)} (ceiling): {ceiling.line()} "
         f"-> ratio {figures.per_s / ceiling.per_s:.2f}\n"
         f"  naive path over the same HTTP stack, one transaction per vote + outbox: "
         f"{naive_figures.line()} -> ratio {figures.per_s / naive_figures.per_s:.2f}\n"
@@ -190,7 +193,8 @@ async def run(
 
 
 def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
-    # The voting service as in production: its API in API_PROCESSES processes, its worker apart.
+    # The voting service as in production: its API in API_PROCESSES processes (one, as a pod runs
+    # it, unless told), its worker apart.
     with running_stack(
         bootstrap,
         mongo_uri,
