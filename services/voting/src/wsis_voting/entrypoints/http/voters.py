@@ -225,17 +225,6 @@ async def _check_vote_limits(request: Request, voter: Principal) -> None:
     )
 
 
-async def _check_bot(request: Request, proof: str | None) -> None:
-    """The configured bot check (`WSIS_VOTING_BOT_CHECK`; off: every request passes)."""
-    services = _services(request)
-    if not services.bot.enabled:
-        return
-    resources: Resources = request.app.state.resources
-    await services.bot.check(
-        proof, now=utcnow(), spent=MongoSpentChallenges(resources.db[SPENT_CHALLENGES])
-    )
-
-
 _ProofHeader = Annotated[
     str | None,
     Header(
@@ -247,8 +236,14 @@ _ProofHeader = Annotated[
 
 
 async def bot_check(request: Request, proof: _ProofHeader = None) -> None:
-    """The bot check alone (code requests)."""
-    await _check_bot(request, proof)
+    """The configured bot check (`WSIS_VOTING_BOT_CHECK`; off: every request passes)."""
+    services = _services(request)
+    if not services.bot.enabled:
+        return
+    resources: Resources = request.app.state.resources
+    await services.bot.check(
+        proof, now=utcnow(), spent=MongoSpentChallenges(resources.db[SPENT_CHALLENGES])
+    )
 
 
 async def admitted_voter(
@@ -260,7 +255,7 @@ async def admitted_voter(
     dependency rather than three: FastAPI's solving of each costs a vote ~20 µs, at a peak a
     few percent of the API's CPU."""
     await _check_vote_limits(request, voter)
-    await _check_bot(request, proof)
+    await bot_check(request, proof)
     return voter
 
 
