@@ -180,6 +180,7 @@ async def run(
         f"vote storm: {len(ballots):,} votes from {VOTERS:,} voters, {CONCURRENCY} clients, "
         f"voting API {in_processes(API_PROCESSES)}: {figures.line()} "
         f"({accepted:,} accepted, {len(refused):,} refused{': ' + refused[0] if refused else ''})\n"
+        f"  {figures.tail_line(CONCURRENCY)}\n"
         f"  tally lag p50 {percentile(lags, 0.5) * 1000:.0f} ms, "
         f"p99 {percentile(lags, 0.99) * 1000:.0f} ms\n"
         f"  bare FastAPI POST {in_processes(API_PROCESSES)} (ceiling): {ceiling.line()} "
