@@ -13,10 +13,12 @@ import pytest
 
 from tests.integration.helpers import service_resources
 from wsis_shared.auth import Principal
+from wsis_shared.errors import PhaseClosed
 from wsis_shared.events import EditionSchedule
 from wsis_shared.runtime import Resources
 from wsis_shared.uow import MongoUnitOfWorkRunner
 from wsis_shared.vocabulary import Category, Phase, ProjectStatus, Role, StakeholderType
+from wsis_submissions.adapters import repositories
 from wsis_submissions.adapters.repositories import SubmissionsUnitOfWork
 from wsis_submissions.app import SERVICE
 from wsis_submissions.domain.entries import EntryContent
@@ -144,3 +146,58 @@ async def test_an_event_leaves_with_its_state_change_or_not_at_all(resources: Re
     assert await outbox_types(resources) == before
     refused = await entries.get_entry(runner, entry_id=copy.entry_id, reader=rival)
     assert refused.status == "draft"
+
+
+async def test_a_team_sees_an_opening_at_once_and_a_close_elsewhere_at_most_a_second_late(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
+    await editions.create_edition(
+        runner,
+        clock(NOW - timedelta(days=10)),
+        year=2030,
+        title="WSIS Prizes 2030",
+        schedule=schedule(NOW - timedelta(days=1)),
+        categories=tuple(Category),
+        show_running_counts=False,
+    )
+    teams = [
+        Principal(subject=f"t{n}", roles=frozenset({Role.SUBMITTER}), organisation_id=f"org-{n}")
+        for n in range(4)
+    ]
+    drafts = [
+        await entries.create_draft(
+            runner, clock(NOW), year=2030, content=content(f"Project {seed}", seed), author=team
+        )
+        for seed, team in zip("pqrs", teams, strict=True)
+    ]
+
+    async def submit(n: int) -> str:
+        entry = await entries.submit_entry(
+            runner, clock(NOW), entry_id=drafts[n].entry_id, author=teams[n]
+        )
+        return entry.status
+
+    async def phase_changed_by_another_process(phase: Phase) -> None:
+        await resources.db["editions"].update_one({"_id": 2030}, {"$set": {"phase": phase}})
+
+    monkeypatch.setattr(repositories, "RECENT_EDITION_SECONDS", 60.0)
+    with pytest.raises(PhaseClosed):
+        await submit(0)  # planned: read as stored, and not kept
+    await phase_changed_by_another_process(Phase.SUBMISSION)
+    assert await submit(0) == "submitted"  # the opening is seen at once
+    await phase_changed_by_another_process(Phase.REVIEW)
+    assert await submit(1) == "submitted"  # the open edition as read within the last second
+    monkeypatch.setattr(repositories, "RECENT_EDITION_SECONDS", 0.0)
+    with pytest.raises(PhaseClosed):
+        await submit(2)  # once the second is up, the close is seen
+
+    # A close saved by this process is seen at once.
+    await phase_changed_by_another_process(Phase.SUBMISSION)
+    monkeypatch.setattr(repositories, "RECENT_EDITION_SECONDS", 60.0)
+    assert await submit(2) == "submitted"
+    assert [
+        e.phase for e in await editions.apply_schedule(runner, clock(NOW + timedelta(days=31)))
+    ] == [Phase.REVIEW]
+    with pytest.raises(PhaseClosed):
+        await submit(3)

@@ -92,7 +92,7 @@ async def create_draft(
     organisation_id = _organisation_of(author)
 
     async def work(uow: UnitOfWork) -> Entry:
-        edition = await uow.editions.get(year)
+        edition = await uow.editions.get_recent(year)
         if content.category is not None:
             edition.require_category(content.category)
         now = clock()
@@ -133,7 +133,7 @@ async def submit_entry(runner: Runner, clock: Clock, *, entry_id: str, author: P
     async def work(uow: UnitOfWork) -> Entry:
         entry = await uow.entries.get(entry_id)
         check_owner(entry, author)
-        edition = await uow.editions.get(entry.edition)
+        edition = await uow.editions.get_recent(entry.edition)
         event = entry.submit(edition, now=clock())
         fingerprint = await _fingerprint_checked(uow, entry)
         await uow.entries.save(entry, fingerprint)
@@ -150,7 +150,7 @@ async def amend_entry(
     async def work(uow: UnitOfWork) -> Entry:
         entry = await uow.entries.get(entry_id)
         check_owner(entry, author)
-        edition = await uow.editions.get(entry.edition)
+        edition = await uow.editions.get_recent(entry.edition)
         event, changed = entry.amend(changes, edition, now=clock())
         if not changed:
             return entry  # nothing to amend: no event
@@ -169,7 +169,7 @@ async def withdraw_entry(
     async def work(uow: UnitOfWork) -> Entry:
         entry = await uow.entries.get(entry_id)
         check_owner(entry, author)
-        edition = await uow.editions.get(entry.edition)
+        edition = await uow.editions.get_recent(entry.edition)
         event = entry.withdraw(edition, reason=reason, now=clock())
         await uow.entries.save(entry)
         await uow.publish(event)
