@@ -33,7 +33,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.load import drive, percentile
-from bench.stack import CpuAccount, in_processes, run_alone, running_stack
+from bench.stack import CpuAccount, bench_db_prefix, in_processes, run_alone, running_stack
 from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
@@ -204,7 +204,7 @@ def main(bootstrap: str, mongo_uri: str, workdir: Path) -> str:
         api_processes=API_PROCESSES,
         references={
             "bare_app": ([], "/bare"),
-            "naive_app": ([mongo_uri, f"naive{os.getpid()}"], "/vote"),
+            "naive_app": ([mongo_uri, f"{bench_db_prefix()}naive"], "/vote"),
         },
         # A storm from one address is what the benchmark is, not an attack.
         env={"WSIS_VOTING_RATE_LIMITS_ENABLED": "false"},

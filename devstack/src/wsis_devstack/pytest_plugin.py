@@ -19,10 +19,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from pymongo import MongoClient
 
 from wsis_devstack.infrastructure import LocalStack
+from wsis_devstack.kafka import drop_topics
 from wsis_devstack.paths import cache_dir
 
 KAFKA_ENV, MONGO_ENV = "WSIS_KAFKA_BOOTSTRAP", "WSIS_MONGO_URI"
@@ -105,12 +108,25 @@ def mongod(local_stack: LocalStack | None) -> MongodControl:
 
 
 @pytest.fixture(scope="session")
-def topic_prefix() -> str:
-    """`t<hex>.`: every topic a session creates starts with it."""
-    return f"t{uuid.uuid4().hex[:8]}."
+def topic_prefix(kafka_bootstrap: str) -> Iterator[str]:
+    """`t<hex>.`: every topic a session creates starts with it; deleted when the session ends
+    on an external broker (as `mongo_db_prefix`'s databases are)."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    yield prefix
+    if os.environ.get(KAFKA_ENV):
+        drop_topics(kafka_bootstrap, prefix)
 
 
 @pytest.fixture(scope="session")
-def mongo_db_prefix() -> str:
-    """`t<hex>_`: every database a session creates starts with it."""
-    return f"t{uuid.uuid4().hex[:8]}_"
+def mongo_db_prefix(mongo_uri: str) -> Iterator[str]:
+    """`t<hex>_`: every database a session creates starts with it. On an external mongod (a
+    running `wsis_devstack infra`) they are dropped when the session ends: hundreds of sessions'
+    leftovers would otherwise stay in it for good."""
+    prefix = f"t{uuid.uuid4().hex[:8]}_"
+    yield prefix
+    if os.environ.get(MONGO_ENV):
+        client: MongoClient[dict[str, Any]]
+        with MongoClient(mongo_uri) as client:
+            for name in client.list_database_names():
+                if name.startswith(prefix):
+                    client.drop_database(name)
