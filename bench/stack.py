@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
-from pymongo import MongoClient
 
 from wsis_devstack.infrastructure import ephemeral_infrastructure
 from wsis_devstack.kafka import drop_topics
+from wsis_devstack.mongodb import drop_databases
 from wsis_devstack.paths import cache_dir
 from wsis_devstack.platform import service_processes, wait_ready
 from wsis_devstack.processes import ManagedProcess, free_port
@@ -195,24 +194,13 @@ def running_stack(
     finally:
         for process in everything:
             process.stop()
-        drop_bench_databases(mongo_uri, prefix)
+        drop_databases(mongo_uri, prefix)
         drop_topics(bootstrap, environment["WSIS_TOPIC_PREFIX"])
 
 
 def bench_db_prefix() -> str:
     """This run's databases: the services' and the references' (`bench<pid>_…`)."""
     return f"bench{os.getpid()}_"
-
-
-def drop_bench_databases(mongo_uri: str, prefix: str) -> None:
-    """A benchmark leaves a shared mongod as it found it (its topics too, `drop_topics`): the
-    leftovers of a few weeks' runs had grown a `wsis_devstack infra` to 929 databases (6.7 GB,
-    its 1 GB cache 85% full) and 3,595 topics."""
-    client: MongoClient[dict[str, Any]]
-    with MongoClient(mongo_uri) as client:
-        for name in client.list_database_names():
-            if name.startswith(prefix):
-                client.drop_database(name)
 
 
 def run_alone(main: Callable[[str, str, Path], str]) -> None:

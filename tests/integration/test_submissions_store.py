@@ -24,6 +24,7 @@ from wsis_submissions.app import SERVICE
 from wsis_submissions.domain.entries import EntryContent
 from wsis_submissions.service_layer import editions, entries
 from wsis_submissions.service_layer.entries import NearDuplicate
+from wsis_submissions.service_layer.unit_of_work import Runner
 from wsis_submissions.settings import SubmissionsSettings
 
 pytestmark = pytest.mark.integration
@@ -80,6 +81,19 @@ def content(title: str, seed: str) -> EntryContent:
     )
 
 
+async def edition_2030(runner: Runner, created_at: datetime) -> None:
+    """Edition 2030, planned, its submissions due to open a day before NOW."""
+    await editions.create_edition(
+        runner,
+        clock(created_at),
+        year=2030,
+        title="WSIS Prizes 2030",
+        schedule=schedule(NOW - timedelta(days=1)),
+        categories=tuple(Category),
+        show_running_counts=False,
+    )
+
+
 async def outbox_types(resources: Resources) -> list[str]:
     return [
         json.loads(bytes(record["value"]))["event_type"]
@@ -89,15 +103,7 @@ async def outbox_types(resources: Resources) -> list[str]:
 
 async def test_two_schedulers_racing_change_the_phase_once(resources: Resources) -> None:
     runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
-    await editions.create_edition(
-        runner,
-        clock(NOW - timedelta(days=10)),
-        year=2030,
-        title="WSIS Prizes 2030",
-        schedule=schedule(NOW - timedelta(days=1)),
-        categories=tuple(Category),
-        show_running_counts=False,
-    )
+    await edition_2030(runner, created_at=NOW - timedelta(days=10))
     moved = await asyncio.gather(*(editions.apply_schedule(runner, clock(NOW)) for _ in range(4)))
     assert sum(len(m) for m in moved) == 1
     assert await outbox_types(resources) == ["edition.created", "edition.phase_changed"]
@@ -111,15 +117,7 @@ async def test_two_schedulers_racing_change_the_phase_once(resources: Resources)
 
 async def test_an_event_leaves_with_its_state_change_or_not_at_all(resources: Resources) -> None:
     runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
-    await editions.create_edition(
-        runner,
-        clock(NOW),
-        year=2030,
-        title="WSIS Prizes 2030",
-        schedule=schedule(NOW - timedelta(days=1)),
-        categories=tuple(Category),
-        show_running_counts=False,
-    )
+    await edition_2030(runner, created_at=NOW)
     await editions.apply_schedule(runner, clock(NOW))
     team = Principal(subject="t1", roles=frozenset({Role.SUBMITTER}), organisation_id="org-1")
     rival = Principal(subject="t2", roles=frozenset({Role.SUBMITTER}), organisation_id="org-2")
@@ -152,15 +150,7 @@ async def test_a_team_sees_an_opening_at_once_and_a_close_elsewhere_at_most_a_se
     resources: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
-    await editions.create_edition(
-        runner,
-        clock(NOW - timedelta(days=10)),
-        year=2030,
-        title="WSIS Prizes 2030",
-        schedule=schedule(NOW - timedelta(days=1)),
-        categories=tuple(Category),
-        show_running_counts=False,
-    )
+    await edition_2030(runner, created_at=NOW - timedelta(days=10))
     teams = [
         Principal(subject=f"t{n}", roles=frozenset({Role.SUBMITTER}), organisation_id=f"org-{n}")
         for n in range(4)

@@ -165,3 +165,14 @@ class MongoServer:
 
     async def stop_async(self) -> None:
         await asyncio.to_thread(self.stop)
+
+
+def drop_databases(mongo_uri: str, prefix: str) -> None:
+    """Drop the databases a test session or benchmark run created (all named `prefix…`) from a
+    shared mongod, which otherwise keeps them for good (929 had accumulated on one
+    `wsis_devstack infra`: 6.7 GB, its 1 GB cache 85% full)."""
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(mongo_uri) as client:
+        for name in client.list_database_names():
+            if name.startswith(prefix):
+                client.drop_database(name)

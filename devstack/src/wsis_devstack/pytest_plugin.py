@@ -19,13 +19,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from pymongo import MongoClient
 
 from wsis_devstack.infrastructure import LocalStack
 from wsis_devstack.kafka import drop_topics
+from wsis_devstack.mongodb import drop_databases
 from wsis_devstack.paths import cache_dir
 
 KAFKA_ENV, MONGO_ENV = "WSIS_KAFKA_BOOTSTRAP", "WSIS_MONGO_URI"
@@ -125,8 +124,4 @@ def mongo_db_prefix(mongo_uri: str) -> Iterator[str]:
     prefix = f"t{uuid.uuid4().hex[:8]}_"
     yield prefix
     if os.environ.get(MONGO_ENV):
-        client: MongoClient[dict[str, Any]]
-        with MongoClient(mongo_uri) as client:
-            for name in client.list_database_names():
-                if name.startswith(prefix):
-                    client.drop_database(name)
+        drop_databases(mongo_uri, prefix)
