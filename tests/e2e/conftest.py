@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from wsis_devstack.demo import DemoTokens, load_demo_data
 from wsis_devstack.smtp_sink import SmtpSink
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.vocabulary import Role
@@ -121,6 +122,31 @@ def platform(
                 process.wait()
                 print(f"{service} did not stop on SIGTERM within 15 s")
         mail.stop()
+
+
+def demo_tokens(platform: Platform, voters: int = 4) -> DemoTokens:
+    """The tokens `make up` signs for its demo data, signed with the platform's key."""
+
+    def token(subject: str, role: Role, org: str | None = None) -> str:
+        return sign_dev_token(
+            platform.private_key, subject=subject, roles=[role], organisation_id=org
+        )
+
+    return DemoTokens(
+        admin=token("demo-admin", Role.ADMIN),
+        chair=token("demo-chair", Role.CHAIR),
+        voters=[token(f"demo-voter-{n}", Role.VOTER) for n in range(voters)],
+        team=lambda org: token(f"demo-team-{org}", Role.SUBMITTER, org),
+        reviewer=lambda subject: token(subject, Role.REVIEWER),
+    )
+
+
+@pytest.fixture(scope="session")
+async def demo_data(platform: Platform) -> str:
+    """`make up`'s demo data (edition 2027 in its voting phase), loaded once per session;
+    the summary of that first load."""
+    urls = {name: platform.url(name) for name in ("submissions", "review", "voting")}
+    return await load_demo_data(urls, demo_tokens(platform))
 
 
 @dataclass(frozen=True)

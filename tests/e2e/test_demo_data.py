@@ -5,31 +5,17 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.conftest import Platform
-from wsis_devstack.demo import DEMO_YEAR, OPEN_CALL_YEAR, DemoTokens, load_demo_data, load_open_call
-from wsis_shared.auth import sign_dev_token
-from wsis_shared.vocabulary import Role
+from tests.e2e.conftest import Platform, demo_tokens
+from wsis_devstack.demo import DEMO_YEAR, OPEN_CALL_YEAR, load_demo_data, load_open_call
 
 pytestmark = pytest.mark.e2e
 
 
-async def test_the_demo_data_loads_once(platform: Platform) -> None:
-    def token(subject: str, role: Role, org: str | None = None) -> str:
-        return sign_dev_token(
-            platform.private_key, subject=subject, roles=[role], organisation_id=org
-        )
-
-    tokens = DemoTokens(
-        admin=token("demo-admin", Role.ADMIN),
-        chair=token("demo-chair", Role.CHAIR),
-        voters=[token(f"demo-voter-{n}", Role.VOTER) for n in range(4)],
-        team=lambda org: token(f"demo-team-{org}", Role.SUBMITTER, org),
-        reviewer=lambda subject: token(subject, Role.REVIEWER),
-    )
+async def test_the_demo_data_loads_once(platform: Platform, demo_data: str) -> None:
+    assert "8 entries submitted and nominated" in demo_data
+    assert "4 votes cast" in demo_data
+    tokens = demo_tokens(platform)
     urls = {name: platform.url(name) for name in ("submissions", "review", "voting")}
-    summary = await load_demo_data(urls, tokens)
-    assert "8 entries submitted and nominated" in summary
-    assert "4 votes cast" in summary
     assert "already loaded" in await load_demo_data(urls, tokens)
     async with httpx.AsyncClient() as http:
         ballot = (await http.get(f"{platform.url('voting')}/editions/{DEMO_YEAR}/ballot")).json()

@@ -1,8 +1,8 @@
-"""The README's walk-through for project teams runs as written, on the edition `make up` opens.
+"""The README's walk-throughs for project teams and voters run as written, on `make up`'s data.
 
-A team copies that block into a shell: if an edition year, a path or a field in it drifts from
-the API, they are stuck at the first step. Here it runs with bash and curl against the platform,
-only the token and the address swapped for the test's.
+A reader copies such a block into a shell: if an edition year, a path or a field in it drifts
+from the API, they are stuck at the first step. Here each runs with bash and curl against the
+platform, only tokens and addresses swapped for the test's.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Platform
-from wsis_devstack.demo import DemoTokens, load_open_call
+from tests.e2e.conftest import Platform, demo_tokens
+from wsis_devstack.demo import DEMO_YEAR, load_open_call
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
 
@@ -30,6 +30,8 @@ pytestmark = [
 README = Path(__file__).parents[2] / "README.md"
 TOKEN_COMMAND = "$(make -s token ROLE=submitter ORG=org-demo SUB=team-1)"
 ADDRESS = "S=http://127.0.0.1:8001"
+VOTING = "http://127.0.0.1:8003"
+MAIL = "http://127.0.0.1:8025"
 # The smallest PDF whose type is sniffed from its bytes.
 REPORT_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -52,30 +54,8 @@ def json_documents(output: str) -> list[Any]:
     return documents
 
 
-async def test_the_project_teams_walk_through_runs_as_written(
-    platform: Platform, tmp_path: Path
-) -> None:
-    def token(subject: str, role: Role, org: str | None = None) -> str:
-        return sign_dev_token(
-            platform.private_key, subject=subject, roles=[role], organisation_id=org
-        )
-
-    tokens = DemoTokens(
-        admin=token("demo-admin", Role.ADMIN),
-        chair=token("demo-chair", Role.CHAIR),
-        voters=[],
-        team=lambda org: token(f"demo-team-{org}", Role.SUBMITTER, org),
-        reviewer=lambda subject: token(subject, Role.REVIEWER),
-    )
-    await load_open_call({"submissions": platform.url("submissions")}, tokens)
-
-    block = bash_block_after("## For project teams: submitting an entry")
-    assert TOKEN_COMMAND in block, "the walk-through gets its token differently now"
-    assert ADDRESS in block, "the walk-through names the submissions service differently now"
-    script = block.replace(TOKEN_COMMAND, token("team-1", Role.SUBMITTER, "org-demo")).replace(
-        ADDRESS, f"S={platform.url('submissions')}"
-    )
-    (tmp_path / "report.pdf").write_bytes(REPORT_PDF)
+async def run_bash(script: str, cwd: Path) -> str:
+    """What the script printed; it must succeed (`python3` is this interpreter)."""
     python_first = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     shell = await asyncio.create_subprocess_exec(
         "bash",
@@ -83,16 +63,39 @@ async def test_the_project_teams_walk_through_runs_as_written(
         "pipefail",
         "-c",
         script,
-        cwd=tmp_path,
+        cwd=cwd,
         env=os.environ | {"PATH": python_first},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(shell.communicate(), timeout=60)
     assert shell.returncode == 0, stderr.decode()
+    return stdout.decode()
+
+
+async def test_the_project_teams_walk_through_runs_as_written(
+    platform: Platform, tmp_path: Path
+) -> None:
+    tokens = demo_tokens(platform)
+    await load_open_call({"submissions": platform.url("submissions")}, tokens)
+
+    block = bash_block_after("## For project teams: submitting an entry")
+    assert TOKEN_COMMAND in block, "the walk-through gets its token differently now"
+    assert ADDRESS in block, "the walk-through names the submissions service differently now"
+    script = block.replace(
+        TOKEN_COMMAND,
+        sign_dev_token(
+            platform.private_key,
+            subject="team-1",
+            roles=[Role.SUBMITTER],
+            organisation_id="org-demo",
+        ),
+    ).replace(ADDRESS, f"S={platform.url('submissions')}")
+    (tmp_path / "report.pdf").write_bytes(REPORT_PDF)
+    output = await run_bash(script, cwd=tmp_path)
 
     drafted, attached, refused, completed, submitted, amended, withdrawn, history = json_documents(
-        stdout.decode()
+        output
     )
     assert drafted["status"] == "draft"
     assert drafted["content"]["sdgs"] == [4, 7]
@@ -112,3 +115,23 @@ async def test_the_project_teams_walk_through_runs_as_written(
         "amended",
         "withdrawn",
     ]
+
+
+async def test_the_voters_walk_through_runs_as_written(
+    platform: Platform, demo_data: str, tmp_path: Path
+) -> None:
+    assert platform.mail is not None
+    block = bash_block_after("## Voters")
+    for written in (VOTING, MAIL):
+        assert written in block, f"the walk-through no longer uses {written}"
+    script = block.replace(VOTING, platform.url("voting")).replace(
+        MAIL, f"http://{platform.mail.host}:{platform.mail.http_port}"
+    )
+
+    asked, receipt, refused, mine = json_documents(await run_bash(script, cwd=tmp_path))
+    assert asked["status"] == "accepted"
+    assert receipt["edition"] == DEMO_YEAR
+    assert refused["status"] == 409
+    assert refused["code"] == "already-voted"
+    assert refused["receipt_id"] == receipt["receipt_id"]
+    assert mine == [receipt]

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
-from tests.e2e.conftest import SERVICES, Platform, free_port, wait_ready
-from wsis_devstack.demo import DEMO_YEAR, DemoTokens, load_demo_data
+from tests.e2e.conftest import SERVICES, Platform, demo_tokens, free_port, wait_ready
+from wsis_devstack.demo import DEMO_YEAR, load_demo_data
 from wsis_devstack.smtp_sink import SmtpSink
 from wsis_devstack.tools import CHROMIUM, axe_core_script
-from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.auth import ensure_dev_keys
 from wsis_shared.vocabulary import Role
 
 REPO: Final = Path(__file__).resolve().parents[2]
@@ -117,7 +117,9 @@ def site(
         processes.append(web)
         wait_ready(platform, workdir)
         _wait_for_web(f"http://127.0.0.1:{web_port}", web, workdir / "web.log")
-        asyncio.run(load_demo_data({s: platform.url(s) for s in SERVICES}, _demo_tokens(platform)))
+        asyncio.run(
+            load_demo_data({s: platform.url(s) for s in SERVICES}, demo_tokens(platform, voters=12))
+        )
         yield Site(url=f"http://127.0.0.1:{web_port}", platform=platform)
     finally:
         _stop(processes)
@@ -136,21 +138,6 @@ def _wait_for_web(url: str, process: subprocess.Popen[bytes], log: Path) -> None
             pass
         time.sleep(0.2)
     raise RuntimeError("wsis_web did not answer within 30 s")
-
-
-def _demo_tokens(platform: Platform) -> DemoTokens:
-    def token(subject: str, role: Role, org: str | None = None) -> str:
-        return sign_dev_token(
-            platform.private_key, subject=subject, roles=[role], organisation_id=org
-        )
-
-    return DemoTokens(
-        admin=token("demo-admin", Role.ADMIN),
-        chair=token("demo-chair", Role.CHAIR),
-        voters=[token(f"demo-voter-{n}", Role.VOTER) for n in range(12)],
-        team=lambda org: token(f"demo-team-{org}", Role.SUBMITTER, org),
-        reviewer=lambda subject: token(subject, Role.REVIEWER),
-    )
 
 
 @pytest.fixture(scope="session")
