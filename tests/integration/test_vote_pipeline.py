@@ -5,6 +5,9 @@ neither loses nor doubles a vote, even when the relay starts over from scratch."
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -197,6 +200,82 @@ async def test_every_accepted_vote_is_counted_once_even_when_the_relay_starts_ov
     await _worker_until_counted(api, len(ballots) + 1)
     after = {d["_id"]: d["votes"] async for d in api.resources.db["tallies"].find()}
     assert after == tallies | {f"{YEAR}:C4:c4-b": tallies[f"{YEAR}:C4:c4-b"] + 1}
+
+
+async def _operator(api: VotingApi, *command: str, mongo_uri: str | None = None) -> tuple[int, str]:
+    """`python -m wsis_voting …` as an operator runs it: the environment names MongoDB and the
+    databases, nothing else (no token key: the command serves no HTTP)."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("WSIS_")
+    } | {
+        "WSIS_MONGO_URI": mongo_uri or api.settings.mongo_uri,
+        "WSIS_MONGO_DB_PREFIX": api.settings.mongo_db_prefix,
+        "WSIS_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wsis_voting",
+        *command,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_the_operator_finds_a_tally_difference_and_rebuilds_it_from_the_command_line(
+    api: VotingApi,
+) -> None:
+    ballots = [(f"voter-{n}", "C4", NOMINEES[Category.C4][n % 3]) for n in range(9)]
+    for voter, category, entry_id in ballots:
+        cast = await api.http.post(
+            f"/editions/{YEAR}/votes",
+            json={"category": category, "entry_id": entry_id},
+            headers=api.voter(voter),
+        )
+        assert cast.status_code == 201
+    await _worker_until_counted(api, len(ballots))
+
+    assert await _operator(api, "tally", "verify", "--edition", str(YEAR)) == (
+        0,
+        "counted votes: 9; not yet counted (tally lag): 0; differences: 0\n",
+    )
+
+    await api.resources.db["tallies"].update_one({"_id": f"{YEAR}:C4:c4-b"}, {"$inc": {"votes": 2}})
+    status, report = await _operator(api, "tally", "verify")
+    assert status == 1
+    assert report.splitlines() == [
+        "counted votes: 9; not yet counted (tally lag): 0; differences: 1",
+        f"  {YEAR} C4 c4-b: tally 5, votes 3",
+    ]
+
+    status, report = await _operator(api, "tally", "rebuild", "--edition", str(YEAR))
+    assert status == 0, report
+    assert (await _operator(api, "tally", "verify"))[0] == 0
+    tallies = {d["_id"]: d["votes"] async for d in api.resources.db["tallies"].find()}
+    assert tallies == {f"{YEAR}:C4:{entry_id}": 3 for entry_id in NOMINEES[Category.C4]}
+
+
+async def test_the_operator_reads_one_line_when_mongodb_is_out_of_reach(api: VotingApi) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    status, report = await _operator(
+        api,
+        "tally",
+        "verify",
+        mongo_uri=f"mongodb://operator:hunter2@127.0.0.1:{port}/?serverSelectionTimeoutMS=500",
+    )
+    assert status == 2
+    assert report.startswith(
+        f"wsis_voting: cannot reach MongoDB at mongodb://127.0.0.1:{port}/"
+        "?serverSelectionTimeoutMS=500 (WSIS_MONGO_URI): "
+    )
+    assert len(report.splitlines()) == 1
+    assert "hunter2" not in report
 
 
 class _Commands(monitoring.CommandListener):

@@ -24,7 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
 from wsis_shared.errors import Forbidden, Unauthenticated
-from wsis_shared.settings import TokenCheckSettings
+from wsis_shared.settings import ConfigurationError, TokenCheckSettings
 from wsis_shared.vocabulary import Role
 
 ALGORITHMS = ["RS256"]
@@ -104,7 +104,9 @@ class TokenVerifier:
         jwks_url: str | None = None,
     ) -> None:
         if public_key_pem is None and jwks_url is None:
-            raise ValueError("set WSIS_JWT_PUBLIC_KEY_FILE or WSIS_JWT_JWKS_URL")
+            raise ConfigurationError(
+                "set WSIS_JWT_PUBLIC_KEY_FILE or WSIS_JWT_JWKS_URL: the key that signs tokens"
+            )
         self._audience = audience
         self._issuer = issuer
         self._key: Any = (

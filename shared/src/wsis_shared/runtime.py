@@ -1,4 +1,4 @@
-"""Running a service: its resources (MongoDB, outbox, token verifier), its worker (outbox relay
+"""Running a service: its resources (MongoDB, outbox), its worker (outbox relay
 and consumers) and the `python -m wsis_<name> api|worker|all` command line.
 """
 
@@ -9,17 +9,19 @@ import contextlib
 import gc
 import importlib
 import os
+import re
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar
 
 import typer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+from pymongo.errors import ConnectionFailure
 
-from wsis_shared.auth import TokenVerifier, token_verifier
+from wsis_shared.auth import token_verifier
 from wsis_shared.logging import configure_logging, get_logger
 from wsis_shared.messaging import (
     INBOX_INDEXES,
@@ -32,7 +34,7 @@ from wsis_shared.messaging import (
 )
 from wsis_shared.mongo import Database, Document, Session, create_client, ensure_indexes
 from wsis_shared.mongo import in_transaction as _in_transaction
-from wsis_shared.settings import ServiceSettings
+from wsis_shared.settings import ConfigurationError, ServiceSettings, read_settings
 from wsis_shared.tracing import configure_tracing
 
 if TYPE_CHECKING:
@@ -54,7 +56,6 @@ class Resources:
     mongo: AsyncMongoClient[Document]
     db: Database
     outbox: Outbox
-    token_verifier: TokenVerifier
 
     async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:
         return await _in_transaction(self.mongo, work)
@@ -62,7 +63,6 @@ class Resources:
 
 @asynccontextmanager
 async def open_resources(settings: ServiceSettings, indexes: Indexes) -> AsyncIterator[Resources]:
-    verifier = token_verifier(settings)
     client = create_client(settings.mongo_uri, app_name=f"wsis-{settings.service_name}")
     try:
         db = client[settings.mongo_database]
@@ -72,7 +72,6 @@ async def open_resources(settings: ServiceSettings, indexes: Indexes) -> AsyncIt
             mongo=client,
             db=db,
             outbox=Outbox(db, source=f"/wsis/{settings.service_name}"),
-            token_verifier=verifier,
         )
     finally:
         await client.close()
@@ -189,12 +188,49 @@ def app_from_environment() -> FastAPI:
     return definition.create_app(_load_settings(definition))
 
 
-def _load_settings(definition: ServiceDefinition[Any]) -> ServiceSettings:
+def _load_settings(definition: ServiceDefinition[S]) -> S:
     """The service's settings from the environment, with logging and tracing set up by them."""
-    settings: ServiceSettings = definition.settings_type()
+    settings = read_settings(definition.settings_type)
     configure_logging(definition.name, settings.log_format, settings.log_level)
     configure_tracing(definition.name, settings.otlp_endpoint)
     return settings
+
+
+def _exit_explained(definition: ServiceDefinition[Any], reason: str) -> NoReturn:
+    typer.echo(f"wsis_{definition.name}: {reason}", err=True)
+    raise typer.Exit(2)
+
+
+def load_settings_or_exit(definition: ServiceDefinition[S], *, checks_tokens: bool = False) -> S:
+    """The settings of a command; what to fix in the environment as one line on stderr and exit
+    status 2 when they do not configure it (`checks_tokens`: it serves the HTTP API)."""
+    try:
+        settings = _load_settings(definition)
+        if checks_tokens:
+            token_verifier(settings)
+    except ConfigurationError as exc:
+        _exit_explained(definition, f"configuration: {exc}")
+    return settings
+
+
+def run_operator_command(
+    definition: ServiceDefinition[S], command: Callable[[S], Coroutine[Any, Any, T]]
+) -> T:
+    """Runs an operator's command (`tally verify`, `projections rebuild`): an environment that
+    does not configure it, or MongoDB or Kafka out of reach, is one line naming what to check
+    and exit status 2, not a traceback."""
+    settings = load_settings_or_exit(definition)
+    try:
+        return asyncio.run(command(settings))
+    except ConnectionFailure as exc:
+        where = re.sub(r"//[^@/]*@", "//", settings.mongo_uri)  # never print a password
+        reason = str(exc).split(", Timeout:")[0][:300]
+        _exit_explained(definition, f"cannot reach MongoDB at {where} (WSIS_MONGO_URI): {reason}")
+    except KafkaConnectionError as exc:
+        _exit_explained(
+            definition,
+            f"cannot reach Kafka at {settings.kafka_bootstrap} (WSIS_KAFKA_BOOTSTRAP): {exc}",
+        )
 
 
 def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -217,8 +253,9 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
 
     cli = typer.Typer(help=f"The WSIS {definition.name} service.", no_args_is_help=True)
 
-    def load() -> ServiceSettings:
-        return _load_settings(definition)
+    def load(*, checks_tokens: bool = False) -> ServiceSettings:
+        settings: ServiceSettings = load_settings_or_exit(definition, checks_tokens=checks_tokens)
+        return settings
 
     def server(settings: ServiceSettings) -> uvicorn.Server:
         config = uvicorn.Config(
@@ -234,7 +271,7 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
     @cli.command()
     def api() -> None:
         """Serve the HTTP API (`WSIS_<NAME>_API_PROCESSES` processes on one port)."""
-        settings = load()
+        settings = load(checks_tokens=True)
         if settings.api_processes <= 1:
             run_event_loop(server(settings).serve())
             return
@@ -270,7 +307,7 @@ def service_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
     @cli.command(name="all")
     def all_in_one() -> None:
         """API and worker in one process (development)."""
-        settings = load()
+        settings = load(checks_tokens=True)
 
         async def main() -> None:
             stop = asyncio.Event()

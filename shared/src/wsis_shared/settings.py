@@ -8,10 +8,46 @@ what belongs to one service alone is read with that service's prefix (`WSIS_VOTI
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+class ConfigurationError(ValueError):
+    """The environment does not configure the process: the message names each variable."""
+
+
+def read_settings(settings_type: type[SettingsT]) -> SettingsT:
+    """The settings from the environment; a `ConfigurationError` naming each variable to fix
+    (never its value, which may be a secret) when they are not valid."""
+    try:
+        return settings_type()
+    except ValidationError as exc:
+        problems = [
+            f"{environment_variable(settings_type, str(error['loc'][0]))}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise ConfigurationError("; ".join(problems)) from None
+
+
+def environment_variable(settings_type: type[BaseSettings], name: str) -> str:
+    """The variable a setting is read from (`port` of the voting service: `WSIS_VOTING_PORT`)."""
+    for field_name, info in settings_type.model_fields.items():
+        choices = (
+            info.validation_alias.choices if isinstance(info.validation_alias, AliasChoices) else []
+        )
+        if name != field_name and name not in choices:
+            continue
+        for choice in choices:
+            if isinstance(choice, str) and choice.isupper():
+                return choice
+        name = field_name
+        break
+    prefix = str(settings_type.model_config.get("env_prefix", ""))
+    return f"{prefix}{name}".upper()
 
 
 class TokenCheckSettings(BaseSettings):

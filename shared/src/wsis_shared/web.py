@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wsis_shared import context
-from wsis_shared.auth import OPTIONAL_BEARER
+from wsis_shared.auth import OPTIONAL_BEARER, token_verifier
 from wsis_shared.errors import Unauthenticated, WsisError
 from wsis_shared.logging import get_logger
 from wsis_shared.messaging import broker_reachable
@@ -360,9 +360,10 @@ def build_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        # Only the HTTP API checks tokens: workers and the operators' commands need no key.
+        app.state.token_verifier = token_verifier(settings)
         async with open_resources(settings) as resources:
             app.state.resources = resources
-            app.state.token_verifier = resources.token_verifier
             settle_garbage_collector()
             yield {"resources": resources}
 

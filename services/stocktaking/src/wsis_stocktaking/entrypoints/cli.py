@@ -3,13 +3,13 @@ from the topics (after a projection bug is fixed, or when its collections are lo
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 
 from wsis_shared.messaging.rebuild import ConsumerGroupBusy, RebuildReport, rebuild_projection
-from wsis_shared.runtime import _load_settings
+from wsis_shared.runtime import run_operator_command
+from wsis_stocktaking.settings import StocktakingSettings
 
 projections = typer.Typer(help="Rebuild the Stocktaking projections.", no_args_is_help=True)
 
@@ -25,12 +25,11 @@ def _print_progress(report: RebuildReport) -> None:
     typer.echo("  ".join(parts), err=True)
 
 
-async def _rebuild(switch: bool) -> RebuildReport:
+async def _rebuild(settings: StocktakingSettings, switch: bool) -> RebuildReport:
     from wsis_stocktaking.adapters.catalogue import INDEXES
     from wsis_stocktaking.app import SERVICE
     from wsis_stocktaking.entrypoints.consumers import handlers
 
-    settings = _load_settings(SERVICE)
     async with SERVICE.open_resources(settings) as resources:
         return await rebuild_projection(
             handlers,
@@ -56,8 +55,10 @@ def rebuild(
 
     Stop the stocktaking workers first (the public API keeps serving the old catalogue until
     the switch); start them again afterwards: they continue where the replay stopped."""
+    from wsis_stocktaking.app import SERVICE
+
     try:
-        report = asyncio.run(_rebuild(switch))
+        report = run_operator_command(SERVICE, lambda settings: _rebuild(settings, switch))
     except ConsumerGroupBusy as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -1,0 +1,46 @@
+"""An environment that does not configure a service is reported by the variables to fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from wsis_shared.settings import ConfigurationError, environment_variable, read_settings
+from wsis_voting.settings import VotingSettings
+
+
+def test_each_setting_is_named_by_the_variable_it_is_read_from() -> None:
+    assert environment_variable(VotingSettings, "port") == "WSIS_VOTING_PORT"
+    assert environment_variable(VotingSettings, "rate_limits_enabled") == (
+        "WSIS_VOTING_RATE_LIMITS_ENABLED"
+    )
+    # Shared infrastructure has one name for every service, whichever spelling pydantic reports.
+    assert environment_variable(VotingSettings, "mongo_uri") == "WSIS_MONGO_URI"
+    assert environment_variable(VotingSettings, "WSIS_MONGO_URI") == "WSIS_MONGO_URI"
+    assert environment_variable(VotingSettings, "otlp_endpoint") == "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+
+def test_invalid_settings_name_every_variable_to_fix_and_never_echo_a_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WSIS_VOTING_PORT", "eighty")
+    monkeypatch.setenv("WSIS_LOG_FORMAT", "s3cr3t-looking-value")
+
+    with pytest.raises(ConfigurationError) as refused:
+        read_settings(VotingSettings)
+
+    problems = sorted(str(refused.value).split("; "))
+    assert problems[0] == "WSIS_LOG_FORMAT: Input should be 'json' or 'console'"
+    assert problems[1].startswith("WSIS_VOTING_PORT: Input should be a valid integer")
+    reason = str(refused.value)
+    assert "eighty" not in reason
+    assert "s3cr3t" not in reason
+
+
+def test_valid_settings_are_read_as_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WSIS_VOTING_PORT", "8103")
+    monkeypatch.setenv("WSIS_MONGO_URI", "mongodb://db.internal:27017/?replicaSet=rs0")
+
+    settings = read_settings(VotingSettings)
+
+    assert settings.port == 8103
+    assert settings.mongo_uri == "mongodb://db.internal:27017/?replicaSet=rs0"
