@@ -217,6 +217,27 @@ async def test_a_team_drafts_submits_amends_attaches_and_withdraws(platform: Pla
         assert [e["entry_id"] for e in r.json()["items"]] == [entry_id]
         r = await http.get(f"{s}/admin/editions/{YEAR}/entries.csv", headers=admin)
         rows = list(csv.DictReader(io.StringIO(r.text)))
+        # Page by page, one entry each: every entry of the CSV once, then no next cursor.
+        paged: list[str] = []
+        cursor = None
+        while True:
+            r = await http.get(
+                f"{s}/admin/editions/{YEAR}/entries",
+                params={"limit": 1} | ({"cursor": cursor} if cursor else {}),
+                headers=admin,
+            )
+            page = r.json()
+            paged += [e["entry_id"] for e in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert sorted(paged) == sorted(row["entry_id"] for row in rows)
+        assert len(set(paged)) == len(paged) >= 4
+        r = await http.get(
+            f"{s}/admin/editions/{YEAR}/entries", params={"cursor": "page-2"}, headers=admin
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["parameter"] == "cursor"
         assert {row["entry_id"] for row in rows} >= {entry_id, half, copy, second}
         assert (
             next(row for row in rows if row["entry_id"] == entry_id)["region"] == "Asia & Pacific"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -31,11 +32,14 @@ async def list_all(
     admin: Admin,
     uow: UoW,
     where: Annotated[EntryFilter, Query()],
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[
+        uuid.UUID | None,
+        Query(description="the `next_cursor` of the page before (entry ids are the cursors)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntryPage:
     entries, next_cursor = await use_cases.page(
-        uow, edition=year, where=where, after=cursor, limit=limit
+        uow, edition=year, where=where, after=str(cursor) if cursor else None, limit=limit
     )
     return EntryPage(items=[EntryOwnerView.of(e) for e in entries], next_cursor=next_cursor)
 
