@@ -27,6 +27,8 @@ Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 Session = AsyncClientSession
 _NAMESPACE_EXISTS = 48
+_NAMESPACE_NOT_FOUND = 26
+_INDEX_NOT_FOUND = 27
 # The server's codes for "not now, try again": shutdown, step-down, not primary, network
 # (the server's list of retryable write errors), which a restart or failover produces.
 _TRY_AGAIN_CODES = frozenset(
@@ -79,8 +81,14 @@ async def in_transaction(
         return result
 
 
-async def ensure_indexes(db: Database, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
-    """Create each collection (transactions cannot create them) and its indexes."""
+async def ensure_indexes(
+    db: Database,
+    indexes: Mapping[str, Sequence[IndexModel]],
+    retired: Mapping[str, Sequence[str]] | None = None,
+) -> None:
+    """Create each collection (transactions cannot create them) and its indexes, and drop the
+    `retired` ones (collection -> index names) that an earlier version created: MongoDB keeps
+    an index, and its cost on every write, until it is dropped."""
     existing = set(await db.list_collection_names())
     for collection, models in indexes.items():
         if collection not in existing:
@@ -92,6 +100,14 @@ async def ensure_indexes(db: Database, indexes: Mapping[str, Sequence[IndexModel
                     raise
         if models:
             await db[collection].create_indexes(list(models))
+    for collection, names in (retired or {}).items():
+        for name in names:
+            try:
+                await db[collection].drop_index(name)
+            except OperationFailure as exc:
+                # Dropped already (by another process starting beside this one, or earlier).
+                if exc.code not in (_INDEX_NOT_FOUND, _NAMESPACE_NOT_FOUND):
+                    raise
 
 
 async def ping(client: AsyncMongoClient[Document]) -> None:

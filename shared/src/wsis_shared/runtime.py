@@ -45,6 +45,7 @@ T = TypeVar("T")
 S = TypeVar("S", bound=ServiceSettings)
 
 Indexes = Mapping[str, Sequence[IndexModel]]
+RetiredIndexes = Mapping[str, Sequence[str]]  # collection -> names of indexes to drop
 _LEASE_INDEXES: Indexes = {"leases": [IndexModel([("expires_at", ASCENDING)])]}
 
 
@@ -62,11 +63,17 @@ class Resources:
 
 
 @asynccontextmanager
-async def open_resources(settings: ServiceSettings, indexes: Indexes) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: ServiceSettings, indexes: Indexes, retired_indexes: RetiredIndexes | None = None
+) -> AsyncIterator[Resources]:
     client = create_client(settings.mongo_uri, app_name=f"wsis-{settings.service_name}")
     try:
         db = client[settings.mongo_database]
-        await ensure_indexes(db, {**OUTBOX_INDEXES, **INBOX_INDEXES, **_LEASE_INDEXES, **indexes})
+        await ensure_indexes(
+            db,
+            {**OUTBOX_INDEXES, **INBOX_INDEXES, **_LEASE_INDEXES, **indexes},
+            retired_indexes,
+        )
         yield Resources(
             settings=settings,
             mongo=client,
@@ -90,11 +97,13 @@ class ServiceDefinition(Generic[S]):
     tasks: Sequence[Callable[[Resources, asyncio.Event], Awaitable[None]]] = field(
         default_factory=tuple
     )
+    # Indexes an earlier version created and this one no longer wants: dropped at start-up.
+    retired_indexes: RetiredIndexes = field(default_factory=dict)
 
     def open_resources(
         self, settings: ServiceSettings
     ) -> contextlib.AbstractAsyncContextManager[Resources]:
-        return open_resources(settings, self.indexes)
+        return open_resources(settings, self.indexes, self.retired_indexes)
 
 
 YOUNG_OBJECTS_BEFORE_A_COLLECTION: Final = 10_000

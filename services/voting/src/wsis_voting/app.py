@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from wsis_shared.runtime import ServiceDefinition
 from wsis_shared.web import build_app
 from wsis_voting.adapters.rate_limits import ABUSE_INDEXES
-from wsis_voting.adapters.repositories import INDEXES
+from wsis_voting.adapters.repositories import INDEXES, RETIRED_INDEXES
 from wsis_voting.adapters.voters import VOTER_INDEXES
 from wsis_voting.entrypoints.consumers import ballot_handlers, tally_handlers
 from wsis_voting.entrypoints.http import results, voters, voting
@@ -32,4 +32,5 @@ SERVICE: ServiceDefinition[VotingSettings] = ServiceDefinition(
     indexes={**INDEXES, **VOTER_INDEXES, **ABUSE_INDEXES},
     consumers=(ballot_handlers, tally_handlers),
     tasks=(relay_votes, finalise_results),
+    retired_indexes=RETIRED_INDEXES,
 )
