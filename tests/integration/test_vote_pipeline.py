@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +19,7 @@ from asgi_lifespan import LifespanManager
 from pymongo import AsyncMongoClient, monitoring
 
 from tests.integration.helpers import eventually
+from wsis_devstack.processes import free_port
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.events import EditionSchedule, NomineeCard, utcnow
 from wsis_shared.runtime import Resources, run_worker
@@ -260,9 +260,7 @@ async def test_the_operator_finds_a_tally_difference_and_rebuilds_it_from_the_co
 
 
 async def test_the_operator_reads_one_line_when_mongodb_is_out_of_reach(api: VotingApi) -> None:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()
     status, report = await _operator(
         api,
         "tally",
