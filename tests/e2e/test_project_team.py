@@ -216,7 +216,7 @@ async def test_a_team_drafts_submits_amends_attaches_and_withdraws(platform: Pla
         )
         assert [e["entry_id"] for e in r.json()["items"]] == [entry_id]
         r = await http.get(f"{s}/admin/editions/{YEAR}/entries.csv", headers=admin)
-        rows = list(csv.DictReader(io.StringIO(r.text)))
+        rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
         # Page by page, one entry each: every entry of the CSV once, then no next cursor.
         paged: list[str] = []
         cursor = None

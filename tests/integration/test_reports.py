@@ -360,7 +360,7 @@ async def test_a_report_requested_over_http_is_generated_and_equals_the_database
         if count
     } == expected["matrix"]
     # ... in the CSV ...
-    rows = list(csv.DictReader(io.StringIO(files["csv"].decode())))
+    rows = list(csv.DictReader(io.StringIO(files["csv"].decode("utf-8-sig"))))
     assert {row["row"]: int(row["value"]) for row in rows if row["table"] == "by_category"} == {
         category.value: expected["category"].get(category.value, 0) for category in Category
     }

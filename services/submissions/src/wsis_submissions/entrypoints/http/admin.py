@@ -1,4 +1,10 @@
-"""Admins' view of all entries of an edition: filters, cursor pages, a CSV export."""
+"""Admins' view of all entries of an edition: filters, cursor pages, a CSV export.
+
+The CSV is opened in spreadsheets, and its cells are what project teams typed: a cell a
+spreadsheet would run as a formula is neutralised (`formula_safe`), and the file starts with a
+byte-order mark, without which Excel reads UTF-8 as its local code page (mangling every
+non-Latin title).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from wsis_shared.spreadsheets import BYTE_ORDER_MARK, formula_safe
 from wsis_shared.vocabulary import EditionYear
 from wsis_submissions.entrypoints.http.dependencies import Admin, UoW
 from wsis_submissions.entrypoints.http.entries import EntryOwnerView
@@ -54,10 +61,11 @@ async def export_csv(
 ) -> StreamingResponse:
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()
+        buffer.write(BYTE_ORDER_MARK)
         writer = csv.writer(buffer)
         writer.writerow(use_cases.CSV_COLUMNS)
         for row in await use_cases.csv_rows(uow, edition=year, where=where):
-            writer.writerow(row)
+            writer.writerow([formula_safe(cell) for cell in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
