@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -213,3 +214,42 @@ async def test_the_admins_csv_hands_a_spreadsheet_no_formula(api: Api) -> None:
     for row in rows:  # every entry of the edition, the fuzzed ones included
         for column, cell in row.items():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.mark.parametrize(
+    ("uploaded_as", "kept_as", "ascii_fallback"),
+    [
+        ("Отчёт о проекте 2025.pdf", "Отчёт о проекте 2025.pdf", "_____ _ _______ 2025.pdf"),
+        ("تقرير المشروع.pdf", "تقرير المشروع.pdf", "_____ _______.pdf"),
+        ("项目报告.png", "项目报告.pdf", "____.pdf"),
+        ('evil".pdf\r\nSet-Cookie: a=b', "evil_.pdf", "evil_.pdf"),
+    ],
+)
+async def test_an_attachment_named_in_any_script_downloads_under_its_name(
+    api: Api, uploaded_as: str, kept_as: str, ascii_fallback: str
+) -> None:
+    draft = await api.call("POST", f"/editions/{YEAR}/entries", {"title": "Named files"})
+    entry_id = draft.json()["entry_id"]
+    uploaded = await api.client.post(
+        f"/entries/{entry_id}/attachments",
+        params={"filename": uploaded_as},
+        content=PDF,
+        headers=api.team | {"content-type": "application/octet-stream"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["filename"] == kept_as
+
+    downloaded = await api.client.get(
+        f"/entries/{entry_id}/attachments/{uploaded.json()['attachment_id']}", headers=api.team
+    )
+
+    assert downloaded.status_code == 200
+    assert downloaded.content == PDF
+    disposition = downloaded.headers["content-disposition"]
+    assert disposition.isascii()
+    assert disposition.isprintable()  # no line break: no header of its own
+    assert f"filename*=UTF-8''{urllib.parse.quote(kept_as)}" in disposition
+    assert f'filename="{ascii_fallback}"' in disposition

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -50,6 +51,16 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram(
     "wsis_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
 )
+
+
+def attachment_disposition(filename: str) -> str:
+    """`Content-Disposition` for a download under a name in any script (RFC 6266): an ASCII
+    fallback, then the exact name percent-encoded, which browsers prefer. A header must be
+    Latin-1, so "Отчёт.pdf" as such would fail the response."""
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(filename)}"
 
 
 def problem(status: int, title: str, detail: str, code: str, /, **extensions: Any) -> JSONResponse:

@@ -8,7 +8,6 @@ editor's note; the editor's account id (and the filer's) is shown to admins only
 from __future__ import annotations
 
 import asyncio
-import urllib.parse
 from datetime import datetime
 from typing import Annotated, Final, Literal
 
@@ -20,6 +19,7 @@ from wsis_shared.errors import InvalidInput
 from wsis_shared.events import utcnow
 from wsis_shared.uow import runner_dependency
 from wsis_shared.vocabulary import Role
+from wsis_shared.web import attachment_disposition
 from wsis_stocktaking.adapters.contributions import GridFSOriginals, MongoContributionsUnitOfWork
 from wsis_stocktaking.adapters.documents import (
     DocumentLimits,
@@ -474,18 +474,12 @@ async def download_original(
         download.data,
         media_type=download.media_type,
         headers={
-            "Content-Disposition": _attachment(download.filename),
+            "Content-Disposition": attachment_disposition(download.filename),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "public, max-age=300",
         },
     )
-
-
-def _attachment(filename: str) -> str:
-    """RFC 6266: an ASCII fallback name, and the exact name encoded for clients that read it."""
-    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(filename)}"
 
 
 # --- editors ------------------------------------------------------------------------------------

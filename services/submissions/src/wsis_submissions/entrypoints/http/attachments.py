@@ -7,6 +7,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
+from wsis_shared.web import attachment_disposition
 from wsis_submissions.adapters.files import LINK_LIFETIME_S
 from wsis_submissions.domain.entries import Attachment
 from wsis_submissions.entrypoints.http.dependencies import (
@@ -47,7 +48,7 @@ def _file_response(download: use_cases.Download) -> Response:
         download.data,
         media_type=attachment.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{attachment.filename}"',
+            "Content-Disposition": attachment_disposition(attachment.filename),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, max-age=300",
         },
