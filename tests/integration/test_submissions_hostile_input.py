@@ -253,3 +253,41 @@ async def test_an_attachment_named_in_any_script_downloads_under_its_name(
     assert disposition.isprintable()  # no line break: no header of its own
     assert f"filename*=UTF-8''{urllib.parse.quote(kept_as)}" in disposition
     assert f'filename="{ascii_fallback}"' in disposition
+
+
+def schedule_of(year: int, **changes: str) -> dict[str, str]:
+    return {
+        "submission_opens": f"{year}-01-01T00:00:00Z",
+        "submission_closes": f"{year}-02-01T00:00:00Z",
+        "review_closes": f"{year}-03-01T00:00:00Z",
+        "voting_opens": f"{year}-03-02T00:00:00Z",
+        "voting_closes": f"{year}-04-01T00:00:00Z",
+        "results_at": f"{year}-04-10T00:00:00Z",
+        "ceremony_at": f"{year}-05-01T00:00:00Z",
+    } | changes
+
+
+@pytest.mark.parametrize(
+    ("changes", "named", "reason"),
+    [
+        # A typo in the year: the scheduler would close the edition before it opened.
+        ({"ceremony_at": "2042-06-01T00:00:00Z"}, "ceremony_at", "results_at must not be after"),
+        ({"ceremony_at": "2043-04-05T00:00:00Z"}, "ceremony_at", "results_at must not be after"),
+        # Past what MongoDB can store once in UTC (year 10000): a 500 before.
+        ({"results_at": "9999-12-31T23:00:00-14:00"}, "results_at", "within 2 years of 2043"),
+        ({"submission_opens": "1970-01-01T00:00:00Z"}, "submission_opens", "within 2 years"),
+    ],
+)
+async def test_a_schedule_out_of_order_or_out_of_range_is_refused_by_name(
+    api: Api, changes: dict[str, str], named: str, reason: str
+) -> None:
+    created = await api.client.post(
+        "/editions",
+        json={"year": 2043, "title": "Typo", "schedule": schedule_of(2043, **changes)},
+        headers=api.admin,
+    )
+
+    assert created.status_code == 422, created.text
+    assert f"schedule.{named}" in created.json()["detail"]
+    assert reason in created.json()["detail"]
+    assert (await api.client.get("/editions/2043")).status_code == 404

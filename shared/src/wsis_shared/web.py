@@ -171,10 +171,10 @@ class CorrelationAndMetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(CORRELATION_HEADER.encode(), b"").decode()
-        try:
-            correlation = uuid.UUID(incoming)
-        except ValueError:
+        incoming = dict(scope["headers"]).get(CORRELATION_HEADER.encode(), b"")
+        try:  # a client's id if it is one; any other bytes (not even UTF-8) just get a new one
+            correlation = uuid.UUID(incoming.decode())
+        except ValueError:  # UnicodeDecodeError is one
             correlation = uuid.uuid4()
         status = 500
         header = (CORRELATION_HEADER.encode(), str(correlation).encode())

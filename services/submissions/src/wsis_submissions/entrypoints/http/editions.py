@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
-from typing import Self
+from datetime import UTC, datetime
+from typing import Final, Self
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, model_validator
@@ -16,6 +16,16 @@ from wsis_submissions.entrypoints.http.dependencies import Admin, Now, UoW
 from wsis_submissions.service_layer import editions as use_cases
 
 router = APIRouter(prefix="/editions", tags=["editions"])
+
+
+SCHEDULE_YEARS_AROUND: Final = 2
+
+
+def _utc_year(moment: datetime) -> int:
+    try:
+        return moment.astimezone(UTC).year
+    except OverflowError:
+        return datetime.max.year + 1 if moment.year > 1 else datetime.min.year - 1
 
 
 class EditionCreate(BaseModel):
@@ -38,6 +48,19 @@ class EditionCreate(BaseModel):
             ("voting_closes", s.voting_closes),
             ("results_at", s.results_at),
         ]
+        if s.ceremony_at is not None:  # the edition closes then: before the results, it skips them
+            steps.append(("ceremony_at", s.ceremony_at))
+        for name, moment in steps:
+            # Also keeps out dates MongoDB cannot store (past 9999 once in UTC).
+            if (
+                not self.year - SCHEDULE_YEARS_AROUND
+                <= _utc_year(moment)
+                <= (self.year + SCHEDULE_YEARS_AROUND)
+            ):
+                raise ValueError(
+                    f"schedule.{name} is {moment.isoformat()}: the dates of edition {self.year} "
+                    f"fall within {SCHEDULE_YEARS_AROUND} years of {self.year}"
+                )
         for (earlier, a), (later, b) in itertools.pairwise(steps):
             if a > b:
                 raise ValueError(f"schedule.{earlier} must not be after schedule.{later}")
