@@ -6,10 +6,10 @@ bytes that are not UTF-8 which a real client can."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from starlette.types import Message
 
 from wsis_shared.web import CORRELATION_HEADER, CorrelationAndMetricsMiddleware
 
@@ -21,12 +21,12 @@ async def call(header: bytes | None) -> tuple[int, dict[bytes, bytes]]:
     async def ping() -> str:
         return "pong"
 
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {
