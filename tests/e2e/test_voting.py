@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from tests.e2e.conftest import EditionAdmin, Platform
 from tests.e2e.test_review import entry_content
@@ -41,7 +42,9 @@ def schedule() -> dict[str, str]:
     }
 
 
-async def test_from_nomination_to_champions_and_the_winner(platform: Platform) -> None:
+async def test_from_nomination_to_champions_and_the_winner(
+    platform: Platform, mongo_uri: str, mongo_db_prefix: str
+) -> None:
     admin = platform.headers(roles=["admin"], sub="admin-1")
     chair = platform.headers(roles=["chair"], sub="chair-1")
     submissions, review = platform.url("submissions"), platform.url("review")
@@ -149,6 +152,12 @@ async def test_from_nomination_to_champions_and_the_winner(platform: Platform) -
         voter_token = await first_event(platform.headers(roles=["voter"], sub="voter-1-0"))
         assert voter_token["counts_public"] is False, "a voter's token is just the public view"
 
+        # Until the results are decided each vote keeps its client address (for rulings).
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
+        votes = mongo[f"{mongo_db_prefix}e2e_voting"]["votes"]
+        with_address = {"edition": YEAR, "ip": {"$exists": True}}
+        assert await votes.count_documents(with_address) > 0
+
         # The window closes: five finalists, once, under the tie rule.
         await set_phase("selection")
 
@@ -164,6 +173,13 @@ async def test_from_nomination_to_champions_and_the_winner(platform: Platform) -
         assert finalists[4] == entry_of[3]
         assert entry_of[5] not in finalists, "the bots' votes do not count"
         assert [f["votes"] for f in c9["finalists"]] == [6, 5, 4, 2, 2]
+
+        # Decided: no ruling needs the voters' addresses any more; they are erased.
+        async def addresses_erased() -> bool:
+            return await votes.count_documents(with_address) == 0
+
+        await eventually(addresses_erased, what="the voters' addresses to be erased")
+        await mongo.close()
 
         # Each voter finds their receipt in the bulletin; each count equals its hashes.
         r = await http.get(f"{voting}/editions/{YEAR}/bulletins/C9")

@@ -5,6 +5,7 @@ Also: what is stored and logged, the limits (429 with Retry-After), the bot chec
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import logging
@@ -622,3 +623,73 @@ async def test_batched_counts_are_shared_between_replicas(db: Database) -> None:
     assert await db["rate_limits"].find_one({"_id": "other"}) is None
     await slow.sync()
     assert (await db["rate_limits"].find_one({"_id": "other"}) or {}).get("count") == 3
+
+
+# --- international input and forged input -------------------------------------------------------
+
+
+async def test_a_code_typed_with_arabic_or_full_width_digits_is_the_same_code(
+    api: Api, sink: SmtpSink
+) -> None:
+    address = _address("amal")
+    async with api.client() as http:
+        assert (await http.post("/voters/registrations", json={"email": address})).is_success
+        code = await _code_sent_to(sink, address)
+        arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in code)
+
+        verified = await http.post(
+            "/voters/verification", json={"email": address, "code": arabic_indic}
+        )
+
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["token"]
+
+
+async def test_an_international_domain_gets_its_code_at_the_ascii_form(
+    api: Api, sink: SmtpSink
+) -> None:
+    """Many relays do not speak SMTPUTF8: a domain in another script goes out as punycode."""
+    local = f"vera.{uuid.uuid4().hex[:8]}"
+    async with api.client() as http:
+        asked = await http.post("/voters/registrations", json={"email": f"{local}@bücher.de"})
+
+    assert asked.status_code == 202, asked.text
+    await _code_sent_to(sink, f"{local}@xn--bcher-kva.de")
+
+
+async def test_a_forged_token_nested_a_thousand_deep_is_refused_not_a_500(api: Api) -> None:
+    payload = base64.urlsafe_b64encode(b"[" * 1000 + b"]" * 1000).decode().rstrip("=")
+    forged = f"eyJhbGciOiJSUzI1NiJ9.{payload}.c2ln"
+    async with api.client() as http:
+        answer = await http.post(
+            "/test/admitted-vote", headers={"Authorization": f"Bearer {forged}"}
+        )
+
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+
+
+async def test_a_bot_proof_that_is_not_ascii_is_refused_not_a_500(
+    mongo_uri: str, mongo_db_prefix: str, keys: Keys, sink: SmtpSink
+) -> None:
+    async with (
+        voting_api(
+            mongo_uri,
+            mongo_db_prefix,
+            keys,
+            sink,
+            bot_check="proof-of-work",
+            bot_check_difficulty=1,
+        ) as guarded,
+        guarded.client() as http,
+    ):
+        offer = (await http.get("/voters/bot-challenge")).json()
+        forged = ".".join([*offer["challenge"].split(".")[:4], "é" * 5]) + ":abc"
+        answer = await http.post(
+            "/voters/registrations",
+            json={"email": _address("bot")},
+            headers={offer["header"]: forged.encode("latin-1")},
+        )
+
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["code"] == "bot-check-failed"

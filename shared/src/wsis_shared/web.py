@@ -53,6 +53,15 @@ HTTP_LATENCY = Histogram(
 )
 
 
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether a conditional GET may be answered 304 (RFC 9110 §13.1.2: a list of tags, `*`, and
+    weak comparison — a compressing proxy hands back `W/"…"` for the tag it was given)."""
+    if if_none_match is None:
+        return False
+    candidates = {candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")}
+    return "*" in candidates or etag.removeprefix("W/") in candidates
+
+
 def attachment_disposition(filename: str) -> str:
     """`Content-Disposition` for a download under a name in any script (RFC 6266): an ASCII
     fallback, then the exact name percent-encoded, which browsers prefer. A header must be

@@ -4,6 +4,7 @@ the bulletin, and the tally's verification."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from wsis_shared.vocabulary import Category, Phase, Role
 from wsis_voting.domain.ballot import AlreadyVoted, Vote, tally_key, voter_pseudonym
 from wsis_voting.domain.invalidation import InvalidationRule
 from wsis_voting.domain.results import NomineeCount, finalists, rank
+from wsis_voting.entrypoints.http.voting import VoteCreate
 from wsis_voting.service_layer import closing, invalidation, tally_audit
 from wsis_voting.service_layer.casting import cast_vote
 from wsis_voting.service_layer.unit_of_work import UnitOfWork
@@ -229,6 +231,19 @@ def test_a_rule_must_select_something_and_name_a_real_range() -> None:
         InvalidationRule(reason="a typo", ip_range="203.0.113/99")
 
 
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"cast_from": "0001-01-01T00:00:00+05:00"},  # before year 1 in UTC: MongoDB cannot compare
+        {"cast_until": "9999-12-31T23:59:59-05:00"},
+        {"cast_from": "1999-12-31T00:00:00Z"},
+    ],
+)
+def test_a_rules_time_window_is_within_the_years_votes_have(window: dict[str, str]) -> None:
+    with pytest.raises(ValidationError, match="votes are cast between 2000 and 2100"):
+        InvalidationRule.model_validate({"reason": "an extreme window"} | window)
+
+
 # --- the close of the window -----------------------------------------------------------------
 
 
@@ -323,3 +338,9 @@ async def test_rebuild_repairs_a_damaged_tally(runner: FakeRunner) -> None:
     repaired = await tally_audit.rebuild(runner, edition=YEAR)
     assert repaired.ok
     assert runner.state.tallies[(YEAR, "C4", "entry-2")] == 3
+
+
+def test_a_vote_for_an_entry_id_that_is_not_unicode_is_invalid_input() -> None:
+    with pytest.raises(ValidationError):
+        # As FastAPI reads a body: Python's json accepts a lone surrogate, MongoDB cannot store it.
+        VoteCreate.model_validate(json.loads('{"category": "C4", "entry_id": "c4-\\ud800"}'))

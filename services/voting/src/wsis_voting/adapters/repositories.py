@@ -207,6 +207,17 @@ class MongoVoteRepository:
             yield document["entry_id"], document["_id"]
 
 
+async def erase_vote_addresses(db: Database, year: int, now: datetime) -> int:
+    """Removes the client address from every vote of a decided edition, then notes it on the
+    edition. Outside a transaction on purpose: it touches every vote of the edition, and doing
+    it twice (a crash before the note) changes nothing."""
+    erased = await db["votes"].update_many(
+        {"edition": year, "ip": {"$exists": True}}, {"$unset": {"ip": ""}}
+    )
+    await db["editions"].update_one({"_id": year}, {"$set": {"addresses_erased_at": now}})
+    return erased.modified_count
+
+
 def vote_document(vote: Vote) -> dict[str, Any]:
     """A new vote as stored: `counted` is set by the tally consumer in its transaction."""
     document = vote.model_dump(mode="python", exclude={"receipt_id"})

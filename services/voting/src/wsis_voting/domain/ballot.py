@@ -30,6 +30,8 @@ class VotingEdition(BaseModel):
     show_running_counts: bool = False
     phase_changed_at: datetime | None = None
     finalised_at: datetime | None = None
+    # Once the results are decided no ruling needs the voters' addresses: they are erased.
+    addresses_erased_at: datetime | None = None
 
     @property
     def window_closed(self) -> bool:
@@ -97,7 +99,9 @@ class Vote(BaseModel):
     entry_id: str
     voter: str
     cast_at: datetime
-    ip: str | None = None  # for ruling out bot farms by address range; erased after results
+    ip: str | None = (
+        None  # for ruling out bot farms by address range; erased once results are decided
+    )
     idempotency_key: str | None = None
     invalid: bool = False
     invalidation_id: str | None = None

@@ -136,7 +136,7 @@ class ProofOfWork:
             )
         _, difficulty_text, expires_text, challenge_id, mac = parts
         body = ".".join(parts[:4])
-        if not hmac.compare_digest(mac, self._mac(body)):
+        if not hmac.compare_digest(mac.encode(errors="replace"), self._mac(body).encode()):
             raise BotCheckFailed(
                 "this challenge was not issued here: fetch one at GET /voters/bot-challenge"
             )

@@ -4,12 +4,16 @@ by a time window, or a combination; always with a reason, kept in an audit trail
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime
-from typing import Self
+from datetime import UTC, datetime
+from typing import Final, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from wsis_shared.vocabulary import Category
+
+# The years an edition can have (`EditionCreate` in the submissions service).
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2100
 
 
 class InvalidationRule(BaseModel):
@@ -31,6 +35,19 @@ class InvalidationRule(BaseModel):
             return str(ipaddress.ip_network(value, strict=False))
         except ValueError:
             raise ValueError(f"{value!r} is not an address range such as 203.0.113.0/24") from None
+
+    @field_validator("cast_from", "cast_until")
+    @classmethod
+    def _a_time_votes_can_have(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        try:  # past year 9999 or before year 1 in UTC MongoDB cannot compare with it
+            year = value.astimezone(UTC).year
+        except OverflowError:
+            year = 0
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"votes are cast between {FIRST_YEAR} and {LAST_YEAR}")
+        return value
 
     @model_validator(mode="after")
     def _selects_something(self) -> Self:

@@ -124,7 +124,9 @@ def parse_email(raw: str) -> EmailAddress:
         local = base
     if domain in _GMAIL_DOMAINS:
         local, domain = local.replace(".", ""), "gmail.com"
-    return EmailAddress(delivery=info.normalized, canonical=f"{local}@{domain}")
+    # Mail goes to the ASCII form of an international domain (vera@xn--bcher-kva.de) whenever
+    # the local part allows it: many relays do not speak SMTPUTF8.
+    return EmailAddress(delivery=info.ascii_email or info.normalized, canonical=f"{local}@{domain}")
 
 
 def _pointer(detail: str) -> dict[str, str]:
@@ -364,8 +366,8 @@ def _unverified_claims(token: str) -> dict[str, Any] | None:
     payload = segments[1]
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except ValueError:  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
-        return None
+    except (ValueError, RecursionError):  # binascii, Unicode and JSON errors are ValueErrors;
+        return None  # a forged payload nested a thousand deep is a RecursionError
     return claims if isinstance(claims, dict) else None
 
 

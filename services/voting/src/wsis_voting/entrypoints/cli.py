@@ -15,7 +15,7 @@ from wsis_voting.settings import VotingSettings
 
 tally = typer.Typer(help="Check or recreate the tally from the votes.", no_args_is_help=True)
 
-Edition = Annotated[int | None, typer.Option(help="one edition (default: all)")]
+Edition = Annotated[int | None, typer.Option(help="one edition (default: all)", min=2000, max=2100)]
 
 
 def _report(check: TallyCheck) -> None:

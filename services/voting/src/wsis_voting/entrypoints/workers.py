@@ -12,7 +12,7 @@ from wsis_shared.events import utcnow
 from wsis_shared.logging import get_logger
 from wsis_shared.runtime import Resources
 from wsis_shared.uow import MongoUnitOfWorkRunner
-from wsis_voting.adapters.repositories import VotingUnitOfWork
+from wsis_voting.adapters.repositories import VotingUnitOfWork, erase_vote_addresses
 from wsis_voting.adapters.vote_relay import VoteRelay
 from wsis_voting.service_layer.closing import finalise_closed_windows
 from wsis_voting.settings import VotingSettings
@@ -32,7 +32,8 @@ async def relay_votes(resources: Resources, stop: asyncio.Event) -> None:
 
 
 async def finalise_results(resources: Resources, stop: asyncio.Event) -> None:
-    """Every few seconds: editions whose window closed get their finalists, once."""
+    """Every few seconds: editions whose window closed get their finalists, once; then the
+    addresses kept with their votes (for rulings by address range) are erased."""
     runner = MongoUnitOfWorkRunner(resources, VotingUnitOfWork)
     while not stop.is_set():
         try:
@@ -47,6 +48,11 @@ async def finalise_results(resources: Resources, stop: asyncio.Event) -> None:
                 decided = await finalise_closed_windows(runner, pending, utcnow())
                 if decided:
                     log.info("voting.results_decided", editions=pending, categories=decided)
+            async for document in resources.db["editions"].find(
+                {"finalised_at": {"$ne": None}, "addresses_erased_at": None}, {"_id": 1}
+            ):
+                erased = await erase_vote_addresses(resources.db, document["_id"], utcnow())
+                log.info("voting.addresses_erased", edition=document["_id"], votes=erased)
         except PyMongoError as exc:
             log.warning("voting.results_retrying", error=repr(exc))
         with contextlib.suppress(TimeoutError):

@@ -18,6 +18,7 @@ from wsis_shared.auth import Principal, require_role
 from wsis_shared.errors import NotFound
 from wsis_shared.events import utcnow
 from wsis_shared.vocabulary import Role
+from wsis_shared.web import etag_matches
 from wsis_stocktaking.adapters.report_store import MongoReportStore
 from wsis_stocktaking.domain.reports import ReportFormat, ReportKind
 from wsis_stocktaking.service_layer import reports as use_cases
@@ -189,13 +190,6 @@ async def get_report(report_id: ReportId, store: Store) -> ReportPublic:
     return ReportPublic.of(report)
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if if_none_match is None:
-        return False
-    candidates = {candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")}
-    return "*" in candidates or etag in candidates
-
-
 @router.get(
     "/reports/{report_id}/report.{format}",
     summary="Download a published report as HTML, PDF, CSV or JSON (public)",
@@ -221,7 +215,7 @@ async def download(
         "Cache-Control": CACHE_FOR_EVER,
         "X-Content-Type-Options": "nosniff",
     }
-    if _matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     disposition = "attachment" if format == "csv" else "inline"
     headers["Content-Disposition"] = (

@@ -17,6 +17,7 @@ vote limits — 429 with `Retry-After` — and the bot check: what casting a vot
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Final, Literal
@@ -297,7 +298,8 @@ class VerificationCreate(BaseModel):
         digits = re.sub(r"[\s-]", "", value)
         if not _CODE.match(digits):
             raise ValueError(f"the code is the {CODE_DIGITS} digits from the mail")
-        return digits
+        # Typed on an Arabic, Persian or full-width keyboard: the same digits ("١٢٣" is "123").
+        return "".join(str(unicodedata.decimal(digit)) for digit in digits)
 
 
 class VoterTokenPublic(BaseModel):

@@ -11,13 +11,14 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
 from wsis_shared.auth import Principal, current_principal, optional_bearer
 from wsis_shared.errors import WsisError
 from wsis_shared.events import NomineeCard, utcnow
 from wsis_shared.vocabulary import CATEGORY_NAMES, Category, EditionYear, Role
+from wsis_shared.web import etag_matches
 from wsis_voting.entrypoints.http.dependencies import Store, UoW, Voter
 from wsis_voting.entrypoints.http.voters import AdmittedVoter, client_ip
 from wsis_voting.service_layer import casting
@@ -29,7 +30,7 @@ router = APIRouter(tags=["voting"])
 
 class VoteCreate(BaseModel):
     category: Category
-    entry_id: str
+    entry_id: str = Field(min_length=1, max_length=100)  # also refuses text that is not Unicode
 
 
 class VoteReceipt(BaseModel):
@@ -164,7 +165,7 @@ async def get_results(
     privileged = _is_admin(viewer)
     etag, body = await _snapshot(uow, year, category, privileged)
     cache = "private, no-store" if privileged else "public, max-age=2"
-    if if_none_match == etag:
+    if etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = cache
