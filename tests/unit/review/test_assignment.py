@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -172,6 +173,34 @@ def test_no_kind_of_conflict_is_ever_assigned() -> None:
     assert {p.reviewer_id for p in plan.new_pairs} == {"x", "y", "z"}
     assert plan.uncovered == ()
     check_rules(plan, [e], reviewers, rules, declined=declined)
+
+
+SAO_PAULO = "Universidade de São Paulo"  # precomposed ã (NFC), as most keyboards type it
+SAO_PAULO_DECOMPOSED = unicodedata.normalize("NFD", SAO_PAULO)  # a + combining tilde
+
+
+def test_an_organisation_in_another_unicode_form_is_the_same_organisation() -> None:
+    e = entry("e1", organisation=SAO_PAULO)
+    colleague = reviewer("a-colleague", organisation=SAO_PAULO_DECOMPOSED)
+    declared = reviewer("b-declared", conflict_organisations={SAO_PAULO_DECOMPOSED.upper()})
+    # As a conflict declared before the names were compared in one Unicode form was stored.
+    stored_the_old_way = reviewer(
+        "c-stored-the-old-way",
+        conflict_organisations={" ".join(SAO_PAULO_DECOMPOSED.casefold().split())},
+    )
+    full_width = reviewer("d-full-width", organisation="ＡＣＭＥ  Health")
+    others = [reviewer(name) for name in ("x", "y", "z")]
+
+    assert conflict_reason(colleague, e, K3) == "same organisation"
+    assert conflict_reason(declared, e, K3) == "declared conflict with the organisation"
+    assert conflict_reason(stored_the_old_way, e, K3) == "declared conflict with the organisation"
+    assert conflict_reason(full_width, entry("e2", organisation="acme health"), K3) == (
+        "same organisation"
+    )
+    everyone = [colleague, declared, stored_the_old_way, *others]
+    plan = plan_assignment([e], everyone, K3)
+    assert {p.reviewer_id for p in plan.new_pairs} == {"x", "y", "z"}
+    check_rules(plan, [e], everyone, K3)
 
 
 # --- balance and coverage -------------------------------------------------------------------------

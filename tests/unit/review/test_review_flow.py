@@ -3,6 +3,7 @@ assignment with declines, conflicts and overrides, scoring, nominations and winn
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -325,6 +326,58 @@ async def test_a_declared_conflict_hands_open_assignments_to_someone_else() -> N
     assert runner.state.reviewers[assigned].conflict_organisations == ("org a",)
 
 
+async def test_a_conflict_declared_in_another_unicode_form_is_the_same_organisation() -> None:
+    sao_paulo = "Universidade de São Paulo"
+    decomposed = unicodedata.normalize("NFD", sao_paulo)  # a + combining tilde
+    runner = await setup(k=1, entries=(entry("e1", sao_paulo),), experts=2)
+    await assignments.run_assignment(runner, year=YEAR, by=CHAIR, now=NOW)
+    [(_, assigned)] = active_pairs(runner)
+
+    for typed in (decomposed, sao_paulo.upper()):
+        await assignments.declare_conflict(
+            runner,
+            reviewer=reviewer_principal(assigned),
+            conflict=DeclaredConflict(organisation=typed),
+            now=NOW,
+        )
+
+    [(_, replacement)] = active_pairs(runner)
+    assert replacement != assigned
+    declared = runner.state.reviewers[assigned].conflict_organisations
+    assert len(declared) == 1, f"one organisation, declared twice in two forms: {declared}"
+
+
+async def test_an_imported_reviewer_id_follows_the_rule_of_post_reviewers() -> None:
+    runner = await setup(experts=0)
+    header = "reviewer_id,name,email,organisation,country,categories\n"
+    ids = ["kenji sato", "x/y", "a" * 5000, "ken\x00ji", "fine.id@example:org-1"]
+    text = header + "".join(f'"{i}",N,n@example.org,Org,JP,C4\n' for i in ids)
+
+    report = await reviewers.import_reviewers(runner, text=text, dry_run=False, by=CHAIR, now=NOW)
+
+    assert [r.outcome for r in report] == ["error"] * 4 + ["created"]
+    for row in report[:4]:
+        assert [e["column"] for e in row.errors] == ["reviewer_id"], row.errors
+    assert "at most 200 characters" in report[2].errors[0]["detail"]
+    assert set(runner.state.reviewers) == {"fine.id@example:org-1"}
+
+
+async def test_import_rows_are_numbered_by_the_line_they_start_on() -> None:
+    runner = await setup(experts=0)
+    text = (
+        "reviewer_id,name,email,organisation,country,categories\n"  # line 1
+        "kenji,Kenji,kenji@example.org,Keio,JP,C4\n"  # 2
+        "\n"  # 3: blank
+        'lucia,Lucía,lucia@example.org,"Fiocruz\nRio",BR,C4\n'  # 4 and 5
+        "\r\n"  # 6: blank
+        "tomas,Tomas,tomas@,Charles,XZ,C12\r\n"  # 7
+    )
+
+    report = await reviewers.import_reviewers(runner, text=text, dry_run=True, by=CHAIR, now=NOW)
+
+    assert [(r.row, r.reviewer_id) for r in report] == [(2, "kenji"), (4, "lucia"), (7, "tomas")]
+
+
 async def test_the_chair_override_refuses_a_conflicted_reviewer() -> None:
     runner = await setup(k=1, entries=(entry("e1", "Expert Org 0"),), experts=3)
     await assignments.run_assignment(runner, year=YEAR, by=CHAIR, now=NOW)
@@ -454,6 +507,30 @@ async def test_bulk_nomination_takes_the_top_of_each_category_with_review_figure
     assert summary.reviews == 1
     assert summary.weighted_mean == pytest.approx(10 * 8 / 9, abs=1e-3)
     assert runner.state.candidates["e1"].status == "eligible"
+
+
+async def test_a_category_named_twice_is_nominated_from_once_in_a_dry_run_too() -> None:
+    runner = await setup(k=1, entries=(entry("e1"), entry("e2")), experts=1)
+    await assignments.run_assignment(runner, year=YEAR, by=CHAIR, now=NOW)
+    for entry_id, mark in (("e1", 5), ("e2", 9)):
+        await _score(runner, entry_id, "r0", mark)
+
+    async def nominate(dry_run: bool) -> list[str]:
+        chosen = await candidates.nominate_in_bulk(
+            runner,
+            edition_year=YEAR,
+            top_per_category=5,
+            min_normalised_score=None,
+            categories=(Category.C4, Category.C4),
+            reason=None,
+            dry_run=dry_run,
+            chair=CHAIR,
+            now=NOW,
+        )
+        return [c.entry_id for c in chosen]
+
+    assert await nominate(dry_run=True) == ["e2", "e1"]
+    assert await nominate(dry_run=False) == ["e2", "e1"]
 
 
 # --- winners ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -80,6 +81,22 @@ def test_scores_outside_the_scale_and_unknown_criteria_are_refused_with_pointers
     assert "impact, innovation, fit" in errors["/scores/beauty"]
     assert review.scores == {}
     assert review.version == 0
+
+
+@pytest.mark.parametrize("score", [True, "7", 7.0])
+def test_a_score_is_a_whole_number_not_a_boolean_or_text(score: object) -> None:
+    with pytest.raises(ValidationError):
+        ReviewChanges.model_validate_json(json.dumps({"scores": {"impact": {"score": score}}}))
+    with pytest.raises(ValidationError):
+        ReviewChanges.model_validate({"scores": {"impact": {"score": score}}})
+
+
+def test_an_unknown_criterion_key_is_escaped_in_its_json_pointer() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        _review().apply(ReviewChanges(scores={"a/b~c": CriterionScore(score=3)}), RUBRIC, NOW)
+
+    [error] = refused.value.extensions["errors"]
+    assert error["pointer"] == "/scores/a~1b~0c"  # RFC 6901: "~" as "~0", "/" as "~1"
 
 
 def test_drafts_are_saved_piecemeal_and_unchanged_saves_change_nothing() -> None:

@@ -59,6 +59,7 @@ with room left and an eligible arc would be an augmenting path.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -144,7 +145,17 @@ class AssignmentPlan:
 
 
 def normalised_name(name: str) -> str:
-    return " ".join(name.casefold().split())
+    """An organisation's name as compared for conflicts: the same name typed, pasted or stored
+    in another Unicode form ("São" precomposed or as "a" + combining tilde, full-width letters,
+    ligatures), in another case or with other spacing is the same organisation.
+
+    Unicode's compatibility caseless match (D146): decomposing before each case fold catches
+    the characters whose fold is not itself normalised. Names stored folded the older way
+    (case and spaces only) come out the same when normalised again here, so every comparison
+    normalises both sides instead of trusting what is stored."""
+    decomposed = unicodedata.normalize("NFD", name)
+    folded = unicodedata.normalize("NFKD", decomposed.casefold()).casefold()
+    return " ".join(unicodedata.normalize("NFKC", folded).split())
 
 
 @lru_cache(maxsize=4096)

@@ -8,15 +8,24 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from wsis_review.domain.assignment import ReviewerProfile
+from wsis_review.domain.assignment import ReviewerProfile, normalised_name
 from wsis_shared.geography import UnknownCountry, country
 from wsis_shared.vocabulary import Category
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 
-
-def normalise_organisation(name: str) -> str:
-    return " ".join(name.casefold().split())
+# A reviewer's id is the `sub` of their token and a segment of URLs such as
+# /reviewers/{reviewer_id}: one rule for every way a reviewer is added, so none is created that
+# the API cannot address afterwards.
+ReviewerId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\w.@:-]+$",
+        description="the reviewer's account id: the `sub` of the token they sign in with",
+    ),
+]
 
 
 def _country_code(code: str) -> str:
@@ -95,8 +104,9 @@ class Reviewer(ReviewerFields):
 
     def declare(self, conflict: DeclaredConflict, now: datetime) -> None:
         if conflict.organisation is not None:
-            name = normalise_organisation(conflict.organisation)
-            if name not in self.conflict_organisations:
+            name = normalised_name(conflict.organisation)
+            # Names declared before may be stored in an older normal form: compare them anew.
+            if name not in {normalised_name(n) for n in self.conflict_organisations}:
                 self.conflict_organisations = (*self.conflict_organisations, name)
         if conflict.entry_id is not None and conflict.entry_id not in self.conflict_entries:
             self.conflict_entries = (*self.conflict_entries, conflict.entry_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from wsis_review.domain.rubric import Rubric
 from wsis_shared.errors import InvalidInput
@@ -18,7 +18,8 @@ ReviewStatus = Literal["draft", "submitted"]
 class CriterionScore(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    score: int | None = None
+    # Strict: a score is a whole number as such, not `true` or the text "7" read as one.
+    score: StrictInt | None = None
     comment: str | None = Field(default=None, max_length=5000)
 
 
@@ -109,7 +110,7 @@ def _score_errors(scores: dict[str, CriterionScore], rubric: Rubric) -> list[dic
     errors = []
     for key, given in scores.items():
         criterion = rubric.criterion(key)
-        pointer = f"/scores/{key}"
+        pointer = f"/scores/{_pointer_token(key)}"
         if criterion is None:
             known = ", ".join(c.key for c in rubric.criteria)
             errors.append(
@@ -127,6 +128,12 @@ def _score_errors(scores: dict[str, CriterionScore], rubric: Rubric) -> list[dic
                 }
             )
     return errors
+
+
+def _pointer_token(key: str) -> str:
+    """A key as one JSON Pointer segment (RFC 6901): an unknown criterion key may hold "~" or
+    "/", which would otherwise point somewhere else."""
+    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _missing(

@@ -118,7 +118,9 @@ async def nominate_in_bulk(
         edition = await uow.editions.get(edition_year)
         edition.require_review("nominating")
         chosen: list[Candidate] = []
-        for category in categories or tuple(Category):
+        # A category named twice is ranked once: a dry run must list what the real run does,
+        # and the real run decides each entry once.
+        for category in dict.fromkeys(categories or tuple(Category)):
             ranking = await category_ranking(uow, edition, category)
             ranked = [r for r in ranking if r.score.rank is not None]
             if top_per_category is not None:

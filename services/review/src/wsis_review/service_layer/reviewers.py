@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from wsis_review.domain.reviewers import Reviewer, ReviewerFields, ReviewerUpdate
+from wsis_review.domain.reviewers import Reviewer, ReviewerFields, ReviewerId, ReviewerUpdate
 from wsis_review.service_layer.assignments import hand_over_open_assignments
 from wsis_review.service_layer.unit_of_work import AuditRecord, Runner, UnitOfWork
 from wsis_shared.auth import Principal
@@ -99,10 +100,15 @@ class ImportedRow:
 def parse_reviewer_rows(
     text: str,
 ) -> list[tuple[int, str | None, ReviewerFields | None, list[dict[str, str]]]]:
-    """Each data row as (line, reviewer_id, fields or None, errors). Lists (languages,
-    categories) may be separated by semicolons, commas inside quotes, pipes or spaces."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
+    """Each data row as (line, reviewer_id, fields or None, errors), the line being where the
+    row starts in the file (header = 1; blank lines and line breaks inside quoted cells count).
+    Lists (languages, categories) may be separated by semicolons, commas inside quotes, pipes
+    or spaces."""
+    # newline="": the csv module itself tells a line break inside a quoted cell from a new row.
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    records = _records(reader)
+    header = next((record for _, record in records if record), [])
+    header = [h.strip() for h in header]
     missing = [c for c in CSV_COLUMNS if c not in header and c not in ("languages", "max_load")]
     if missing:
         raise InvalidInput(
@@ -111,14 +117,18 @@ def parse_reviewer_rows(
             expected_columns=list(CSV_COLUMNS),
         )
     rows = []
-    for line, raw in enumerate(reader, start=2):
-        values = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    for line, record in records:
+        values = {column: value.strip() for column, value in zip(header, record, strict=False)}
         if not any(values.values()):
             continue
         reviewer_id = values.get("reviewer_id") or None
         errors: list[dict[str, str]] = []
         if reviewer_id is None:
             errors.append({"column": "reviewer_id", "detail": "give the reviewer's account id"})
+        else:
+            reviewer_id_error = _reviewer_id_error(reviewer_id)
+            if reviewer_id_error is not None:
+                errors.append({"column": "reviewer_id", "detail": reviewer_id_error})
         data: dict[str, Any] = {
             "name": values.get("name", ""),
             "email": values.get("email", ""),
@@ -145,6 +155,48 @@ def parse_reviewer_rows(
                 errors.append({"column": column, "detail": detail})
         rows.append((line, reviewer_id, None if errors else fields, errors))
     return rows
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """(the line the record starts on, its cells); a blank line is an empty record. A file the
+    csv module cannot read is refused as a whole, with the line to look at."""
+    while True:
+        first_line = reader.line_num + 1  # each record starts on the line after the previous
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = (
+                    f"a cell is longer than {csv.field_size_limit():,} characters, far more "
+                    "than any column takes"
+                )
+            raise InvalidInput(
+                f"line {reader.line_num} of the CSV cannot be read: {reason}",
+                line=reader.line_num,
+            ) from None
+        yield first_line, record
+
+
+_REVIEWER_ID = TypeAdapter(ReviewerId)
+
+
+def _reviewer_id_error(reviewer_id: str) -> str | None:
+    """The rule POST /reviewers applies, worded for the person fixing the file."""
+    try:
+        _REVIEWER_ID.validate_python(reviewer_id)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if error["type"] == "string_too_long":
+            most = error["ctx"]["max_length"]
+            return f"a reviewer id has at most {most} characters, this one {len(reviewer_id):,}"
+        return (
+            "a reviewer id is the account id they sign in with: letters, digits and . _ @ : - "
+            "only, no spaces, slashes or control characters"
+        )
+    return None
 
 
 async def import_reviewers(

@@ -6,9 +6,15 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from wsis_review.domain.reviewers import DeclaredConflict, Reviewer, ReviewerFields, ReviewerUpdate
+from wsis_review.domain.reviewers import (
+    DeclaredConflict,
+    Reviewer,
+    ReviewerFields,
+    ReviewerId,
+    ReviewerUpdate,
+)
 from wsis_review.entrypoints.http.dependencies import ChairOrAdmin, UoW
 from wsis_review.entrypoints.http.dependencies import Reviewer as ReviewerRole
 from wsis_review.service_layer import assignments as assignment_cases
@@ -23,12 +29,7 @@ _IMPORT_LIMIT = 2 * 1024 * 1024
 
 
 class ReviewerCreate(ReviewerFields):
-    reviewer_id: str = Field(
-        min_length=1,
-        max_length=200,
-        pattern=r"^[\w.@:-]+$",
-        description="the reviewer's account id: the `sub` of the token they sign in with",
-    )
+    reviewer_id: ReviewerId
 
 
 class ReviewerPublic(BaseModel):
