@@ -19,9 +19,10 @@ from playwright.async_api import Browser, FilePayload, Page, expect
 
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
 from wsis_shared.auth import sign_dev_token
+from wsis_shared.text import word_count
 from wsis_shared.vocabulary import Role
 from wsis_web.services import Problem
-from wsis_web.team_pages import changes_between, refusal, values_of_content, word_count
+from wsis_web.team_pages import changes_between, refusal, values_of_content
 
 YEAR: Final = 2031
 VOCABULARY: Final = [

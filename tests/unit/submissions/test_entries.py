@@ -26,8 +26,9 @@ from wsis_shared.errors import (
     PhaseClosed,
 )
 from wsis_shared.events import SubmissionSubmitted, decode, encode, topic_of
+from wsis_shared.text import word_count
 from wsis_shared.vocabulary import ActionLine, Category, Phase, ProjectStatus, Region
-from wsis_submissions.domain.entries import REQUIRED_TO_SUBMIT, EntryContent, word_count
+from wsis_submissions.domain.entries import REQUIRED_TO_SUBMIT, EntryContent
 from wsis_submissions.service_layer.entries import (
     NearDuplicate,
     PreviousWinner,
@@ -158,6 +159,14 @@ def test_short_description_of_150_to_200_words_is_accepted(count: int) -> None:
         ("  spaced\n\nout\ttext  ", 3),
         ("Voilà, déjà vu!", 3),
         ("", 0),
+        # Scripts with combining vowel signs: one word each, not one per sign.
+        ("हिन्दी भाषा में विवरण", 4),
+        ("தமிழ் மொழி", 2),
+        ("cafe\u0301 re\u0301sume\u0301", 2),  # decomposed, as pasted from a Mac
+        # Scripts written without spaces: ICU's dictionaries find the words.
+        ("我们的项目为农村学校提供数字技能培训。", 10),
+        ("สวัสดีครับ ยินดีต้อนรับสู่ประเทศไทย", 6),
+        ("solar - powered", 2),
     ],
 )
 def test_word_count(text: str, count: int) -> None:

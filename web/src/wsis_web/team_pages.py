@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from wsis_shared.geography import COUNTRIES
+from wsis_shared.text import word_count
 from wsis_shared.vocabulary import ActionLine, Category, Phase, ProjectStatus, StakeholderType
 from wsis_web import i18n
 from wsis_web.accounts import Team
@@ -41,7 +42,6 @@ MAX_TEXT: Final = 25_000  # longer than any field the service accepts: it says w
 MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
 UPLOAD_MARGIN: Final = 64 * 1024
 SHORT_WORDS: Final = (150, 200)
-_WORD: Final = re.compile(r"\b[\w'’-]+\b", re.UNICODE)
 
 # The entry's fields in the form's order, each with its label (and the kind of input).
 TEXT: Final = "text"
@@ -163,11 +163,6 @@ Values = dict[str, Any]
 
 def _gettext(request: Request) -> Gettext:
     return i18n.translations(language_of(request)).gettext
-
-
-def word_count(text: str) -> int:
-    """Words as the service counts them for the 150–200-word rule."""
-    return len(_WORD.findall(text))
 
 
 # --- the form and the service's fields -------------------------------------------------------

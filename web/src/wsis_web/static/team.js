@@ -6,9 +6,21 @@
   var summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 
+  // As the service counts (wsis_shared.text): ICU's words, which Intl.Segmenter gives in any
+  // script, a hyphen joining two into one; a browser without it falls back to a simple count.
+  var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter("und", { granularity: "word" }) : null;
   function words(text) {
-    var found = text.match(/[\p{L}\p{N}_'’-]+/gu);
-    return found ? found.length : 0;
+    if (!segmenter) {
+      var found = text.match(/[\p{L}\p{M}\p{N}_'’-]+/gu);
+      return found ? found.length : 0;
+    }
+    var count = 0, before = [];
+    for (const part of segmenter.segment(text.normalize("NFC"))) {
+      var word = /[\p{L}\p{N}]/u.test(part.segment);
+      if (word && !(before.length === 2 && /^[-\u2010\u2011]$/.test(before[1]) && /[\p{L}\p{N}]/u.test(before[0]))) count++;
+      before = [before[before.length - 1], part.segment].filter(function (s) { return s !== undefined; });
+    }
+    return count;
   }
 
   // The short description's live word count (announced once typing pauses).

@@ -19,6 +19,7 @@ from wsis_shared.events import (
     Withdrawal,
 )
 from wsis_shared.geography import region_of
+from wsis_shared.text import word_count
 from wsis_shared.vocabulary import (
     ActionLine,
     Category,
@@ -32,13 +33,8 @@ from wsis_submissions.domain.editions import Edition
 SHORT_DESCRIPTION_WORDS = (150, 200)
 MAX_ATTACHMENTS = 10
 EntryStatus = Literal["draft", "submitted", "withdrawn"]
-_WORD = re.compile(r"\b[\w'’-]+\b", re.UNICODE)
 SDG_TARGET_PATTERN = r"^(1[0-7]|[1-9])\.([1-9]|1[0-9]|[a-c])$"
 _SDG_TARGET = re.compile(SDG_TARGET_PATTERN)
-
-
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
 
 
 class Attachment(BaseModel):
