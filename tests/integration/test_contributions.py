@@ -5,7 +5,9 @@ problem+json."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
+import json
 import os
 import uuid
 import zipfile
@@ -228,6 +230,39 @@ async def test_unreadable_uploads_are_refused_with_a_reason(api: Api) -> None:
     assert_problem(no_file, 422)
     assert await api.db["contributions"].count_documents({"organisation_id": "org-refused"}) == 0
     await assert_no_orphan_originals(api)
+
+
+async def test_an_upload_with_a_blank_title_is_refused_as_the_json_route_does(api: Api) -> None:
+    submitter = api.as_(Role.SUBMITTER, org="org-blank-title")
+    text = unique_text("Blank Title Library").encode()
+
+    uploaded = await submitter.upload(
+        text, filename="c.txt", content_type="text/plain", title=" \t ", organisation="Org"
+    )
+    filed = await submitter.post(
+        "/contributions",
+        {"edition": 2026, "title": " \t ", "organisation": "Org", "text": text.decode()},
+    )
+
+    for response in (uploaded, filed):
+        problem = assert_problem(response, 422)
+        assert any(e.get("pointer", "").endswith("/title") for e in problem["errors"]), problem
+    assert (
+        await api.db["contributions"].count_documents({"organisation_id": "org-blank-title"}) == 0
+    )
+    await assert_no_orphan_originals(api)
+
+
+async def test_an_uploads_title_is_kept_without_its_surrounding_spaces(api: Api) -> None:
+    submitter = api.as_(Role.SUBMITTER, org="org-spaced-title")
+    text = unique_text("Spaced Title Library").encode()
+
+    uploaded = await submitter.upload(
+        text, filename="c.txt", content_type="text/plain", title="  Annual  ", organisation="Org"
+    )
+
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["title"] == "Annual"
 
 
 async def test_the_same_document_twice_is_refused_and_leaves_no_file(api: Api) -> None:
@@ -470,6 +505,30 @@ async def test_the_public_list_filters_and_pages(api: Api) -> None:
         {"limit": 0},
     ):
         assert_problem(await api.anonymous.get("/contributions", **params), 422)
+
+
+def cursor_of(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        # Well-formed dates whose UTC instant falls outside the years 1–9999 a date can hold.
+        ["0001-01-01T00:00:00+14:00", "x"],
+        ["9999-12-31T23:59:59-14:00", "x"],
+        # A lone surrogate: valid JSON, but no UTF-8 string MongoDB could compare with.
+        ["2026-01-01T00:00:00+00:00", "\ud800"],
+    ],
+    ids=["before-the-year-1", "after-the-year-9999", "lone-surrogate"],
+)
+async def test_a_cursor_this_api_cannot_have_given_out_is_refused(
+    api: Api, position: list[str]
+) -> None:
+    response = await api.anonymous.get("/contributions", cursor=cursor_of(position))
+
+    problem = assert_problem(response, 422)
+    assert "the cursor is not one this API gave out" in problem["detail"]
 
 
 async def test_unknown_contributions_are_not_found(api: Api) -> None:

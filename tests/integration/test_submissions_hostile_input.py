@@ -225,11 +225,16 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
         ("Отчёт о проекте 2025.pdf", "Отчёт о проекте 2025.pdf", "_____ _ _______ 2025.pdf"),
         ("تقرير المشروع.pdf", "تقرير المشروع.pdf", "_____ _______.pdf"),
         ("项目报告.png", "项目报告.pdf", "____.pdf"),
-        ('evil".pdf\r\nSet-Cookie: a=b', "evil_.pdf", "evil_.pdf"),
+        ('evil".pdf\r\nSet-Cookie: a=b', "evil_.pdf_Set-Cookie_ a_b.pdf", None),
+        # Combining vowel signs and marks are part of the name, in any normalisation form.
+        ("रिपोर्ट 2025.pdf", "रिपोर्ट 2025.pdf", "_______ 2025.pdf"),
+        ("தமிழ் அறிக்கை.pdf", "தமிழ் அறிக்கை.pdf", None),
+        ("Отче\u0308т.png", "Отчёт.pdf", "_____.pdf"),
+        ("Rapport v1.2 final", "Rapport v1.2 final.pdf", "Rapport v1.2 final.pdf"),
     ],
 )
 async def test_an_attachment_named_in_any_script_downloads_under_its_name(
-    api: Api, uploaded_as: str, kept_as: str, ascii_fallback: str
+    api: Api, uploaded_as: str, kept_as: str, ascii_fallback: str | None
 ) -> None:
     draft = await api.call("POST", f"/editions/{YEAR}/entries", {"title": "Named files"})
     entry_id = draft.json()["entry_id"]
@@ -252,7 +257,8 @@ async def test_an_attachment_named_in_any_script_downloads_under_its_name(
     assert disposition.isascii()
     assert disposition.isprintable()  # no line break: no header of its own
     assert f"filename*=UTF-8''{urllib.parse.quote(kept_as)}" in disposition
-    assert f'filename="{ascii_fallback}"' in disposition
+    if ascii_fallback is not None:
+        assert f'filename="{ascii_fallback}"' in disposition
 
 
 def schedule_of(year: int, **changes: str) -> dict[str, str]:

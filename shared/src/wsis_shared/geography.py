@@ -329,17 +329,33 @@ ITU_MEMBER_STATES: Final[frozenset[str]] = frozenset(c.code for c in _MEMBER_STA
 def country(code: str) -> Country:
     """The country with ISO 3166-1 alpha-2 `code`, case-insensitive, surrounding whitespace ignored.
 
-    Raises `UnknownCountry` (a `ValueError`) if the code is not in the table.
+    Raises `UnknownCountry` (a `ValueError`) if the code is not two ASCII letters or not in the
+    table.
     """
-    key = code.strip().upper()
+    key = _table_key(code)
+    if key is None:
+        raise UnknownCountry(
+            f"unknown country code {code!r}: expected a two-letter ISO 3166-1 alpha-2 code "
+            "such as 'KE' or 'BR'"
+        )
     found = COUNTRIES.get(key)
     if found is None:
-        if len(key) != 2 or not key.isascii() or not key.isalpha():
-            hint = "expected a two-letter ISO 3166-1 alpha-2 code such as 'KE' or 'BR'"
-        else:
-            hint = "not an ITU Member State or a known territory"
-        raise UnknownCountry(f"unknown country code {code!r}: {hint}")
+        raise UnknownCountry(
+            f"unknown country code {code!r}: not an ITU Member State or a known territory"
+        )
     return found
+
+
+def _table_key(code: str) -> str | None:
+    """`code` as a key of `COUNTRIES`, or None if it is not two ASCII letters.
+
+    Checked before upper-casing: Unicode upper-cases some letters to ASCII ones ("ß" to "SS",
+    the ligature "ﬅ" to "ST", the dotless "ı" to "I"), which would read them as real codes.
+    """
+    key = code.strip()
+    if len(key) != 2 or not key.isascii() or not key.isalpha():
+        return None
+    return key.upper()
 
 
 def region_of(code: str) -> Region:
@@ -350,7 +366,6 @@ def region_of(code: str) -> Region:
 def known_region(code: str | None) -> Region | None:
     """The ITU region of `code`, or None for no code or a code not in the table (for derived,
     display-only fields of data whose country was never checked)."""
-    if not code:
-        return None
-    found = COUNTRIES.get(code.strip().upper())
+    key = _table_key(code) if code else None
+    found = COUNTRIES.get(key) if key is not None else None
     return found.region if found is not None else None

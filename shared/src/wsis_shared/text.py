@@ -1,4 +1,6 @@
-"""Counting words in any script, the way ICU (and so every modern browser) segments text.
+"""Text people bring, in any script: counting its words, and naming their files.
+
+Counting words the way ICU (and so every modern browser) segments text:
 
 A regular expression cannot do it: Hindi or Tamil words hold combining vowel signs that `\\w`
 does not match (one word became three), and Chinese, Japanese or Thai are written without
@@ -9,7 +11,9 @@ browser's `Intl.Segmenter`, the same ICU rules, so the two agree.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from typing import Final
 
 from icu4py.breakers import WordBreaker
 
@@ -35,3 +39,24 @@ def word_count(text: str) -> int:
 
 def _is_word(segment: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" for ch in segment)
+
+
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+_FILE_NAME_PUNCTUATION = frozenset(" .-_")
+MAX_FILE_STEM: Final = 100
+
+
+def file_stem(name: str | None) -> str:
+    """The name a person gave a file, without its folders and extension, safe in a header and
+    on any disk: letters, combining marks and digits of every script ("रिपोर्ट", "Отчёт"),
+    spaces and `. - _`; each run of anything else becomes one `_`. Empty when nothing is left
+    (the caller has a fallback). The caller adds the extension of the type the bytes showed."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = _EXTENSION.sub("", base)  # "Rapport v1.2 final" has none: ".2 final" is no extension
+    kept: list[str] = []
+    for ch in base:
+        if unicodedata.category(ch)[0] in "LMN" or ch in _FILE_NAME_PUNCTUATION:
+            kept.append(ch)
+        elif not kept or kept[-1] != "_":
+            kept.append("_")
+    return "".join(kept).strip(" ._")[:MAX_FILE_STEM].strip(" ._")

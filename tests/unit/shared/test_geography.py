@@ -13,6 +13,7 @@ from wsis_shared.geography import (
     Country,
     UnknownCountry,
     country,
+    known_region,
     region_of,
 )
 from wsis_shared.vocabulary import Region
@@ -91,3 +92,19 @@ def test_all_itu_member_states_are_present() -> None:
     members = Counter(COUNTRIES[code].region for code in ITU_MEMBER_STATES)
     assert members[Region.CIS] == 10
     assert members[Region.ARAB_STATES] == 21
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ß",  # upper-cases to "SS", South Sudan
+        "ﬅ",  # the "st" ligature upper-cases to "ST", Sao Tome and Principe
+        "ıe",  # dotless i upper-cases to "I": "IE", Ireland
+        "ſn",  # long s upper-cases to "S": "SN", Senegal
+        "ｋｅ",  # full-width letters
+    ],
+)
+def test_only_two_ascii_letters_are_a_code(code: str) -> None:
+    with pytest.raises(UnknownCountry, match="expected a two-letter ISO 3166-1 alpha-2 code"):
+        country(code)
+    assert known_region(code) is None

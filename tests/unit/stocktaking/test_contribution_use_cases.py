@@ -305,6 +305,11 @@ async def test_a_contribution_filed_as_fields_has_no_original(world: World) -> N
         ("...", "markdown", "contribution.md"),
         (None, "pdf", "contribution.pdf"),
         ("Contribución año 2026.pdf", "pdf", "Contribución año 2026.pdf"),
+        # Combining vowel signs and marks belong to the name (they were "_" before).
+        ("रिपोर्ट 2026.pdf", "pdf", "रिपोर्ट 2026.pdf"),
+        ("تَقْرِير.pdf", "pdf", "تَقْرِير.pdf"),
+        ("e\u0301te\u0301.txt", "text", "été.txt"),  # decomposed, as a Mac may send it
+        ("Rapport v1.2 final", "docx", "Rapport v1.2 final.docx"),
     ],
 )
 def test_safe_filenames(name: str | None, format: ContributionFormat, kept: str) -> None:

@@ -12,17 +12,17 @@ import asyncio
 import base64
 import binascii
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final, Protocol
 
 from pydantic import AwareDatetime, BaseModel
 
 from wsis_shared.auth import Principal
 from wsis_shared.errors import AlreadyExists, Forbidden, InvalidInput, NotFound
+from wsis_shared.text import file_stem
 from wsis_shared.uow import UnitOfWorkRunner
 from wsis_shared.vocabulary import Role
 from wsis_stocktaking.domain.contributions import (
@@ -34,7 +34,6 @@ from wsis_stocktaking.domain.contributions import (
 )
 from wsis_stocktaking.domain.tagging import parse_code, suggest_tags
 
-_UNSAFE_FILENAME: Final = re.compile(r"[^\w.\- ]+")
 EXTENSIONS: Final[dict[ContributionFormat, str]] = {
     "pdf": "pdf",
     "docx": "docx",
@@ -107,7 +106,13 @@ class PageCursor:
             submitted_at = datetime.fromisoformat(at)
             if submitted_at.tzinfo is None or not isinstance(contribution_id, str):
                 raise ValueError(cursor)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            # A lone surrogate ("\ud800" in the JSON) is no UTF-8 that MongoDB could compare
+            # with: UnicodeEncodeError, a ValueError.
+            contribution_id.encode()
+            # Queried as UTC: a date such as 0001-01-01T00:00+14:00 is well-formed but falls
+            # before the year 1 there (OverflowError), and MongoDB could not be asked about it.
+            submitted_at = submitted_at.astimezone(UTC)
+        except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
             raise InvalidInput(
                 "the cursor is not one this API gave out: pass the `next_cursor` of the "
                 "previous page unchanged, or leave it out for the first page"
@@ -189,12 +194,10 @@ def new_contribution_id() -> str:
 
 
 def safe_filename(name: str | None, format: ContributionFormat, fallback: str) -> str:
-    """A name that is safe in a Content-Disposition header and on any disk, with the extension
-    of the type the bytes showed (a "report.pdf" that is a DOCX downloads as "report.docx")."""
-    base = re.split(r"[/\\]", name or "")[-1]
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    stem = _UNSAFE_FILENAME.sub("_", stem).strip(" ._")[:100]
-    return f"{stem or fallback}.{EXTENSIONS[format]}"
+    """A name in any script, safe in a Content-Disposition header and on any disk, with the
+    extension of the type the bytes showed (a "report.pdf" that is a DOCX downloads as
+    "report.docx")."""
+    return f"{file_stem(name) or fallback}.{EXTENSIONS[format]}"
 
 
 def parse_codes(raw_codes: Sequence[str]) -> list[str]:

@@ -7,7 +7,6 @@ live in GridFS; reviewers reach them by a signed, expiring link (they hold no te
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -16,6 +15,7 @@ import filetype
 
 from wsis_shared.auth import Principal
 from wsis_shared.errors import InvalidInput, NotFound, PayloadTooLarge
+from wsis_shared.text import file_stem
 from wsis_submissions.domain.entries import Attachment, Entry
 from wsis_submissions.service_layer.clock import Clock
 from wsis_submissions.service_layer.entries import check_owner, record_history
@@ -23,7 +23,6 @@ from wsis_submissions.service_layer.unit_of_work import Runner, UnitOfWork
 
 MAX_ATTACHMENT_BYTES: Final = 10 * 1024 * 1024
 ALLOWED_TYPES: Final = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
-_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
 class FileStore(Protocol):
@@ -53,9 +52,7 @@ def sniff(data: bytes) -> str:
 
 
 def safe_filename(name: str | None, mime: str) -> str:
-    stem = _UNSAFE.sub("_", (name or "attachment").rsplit("/", 1)[-1]).strip(" ._")[:100]
-    stem = stem.rsplit(".", 1)[0] if "." in stem else stem
-    return f"{stem or 'attachment'}.{ALLOWED_TYPES[mime]}"
+    return f"{file_stem(name) or 'attachment'}.{ALLOWED_TYPES[mime]}"
 
 
 async def add_attachment(

@@ -12,7 +12,14 @@ from datetime import datetime
 from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from wsis_shared.auth import Principal, optional_principal, require_role
 from wsis_shared.errors import InvalidInput
@@ -363,7 +370,11 @@ async def upload_contribution(
     response: Response,
     file: Annotated[UploadFile, File(description="PDF, DOCX, Markdown or plain text")],
     edition: Annotated[int, Form(ge=FIRST_EDITION, le=LAST_EDITION)],
-    title: Annotated[str, Form(min_length=1, max_length=300)],
+    # Stripped before its length is checked, as `ContributionCreate` does: a title of spaces
+    # is refused here too, not filed as an empty one.
+    title: Annotated[
+        str, StringConstraints(strip_whitespace=True), Form(min_length=1, max_length=300)
+    ],
     organisation: Annotated[str | None, Form(min_length=1, max_length=200)] = None,
     organisation_id: Annotated[
         str | None, Form(min_length=1, max_length=100, pattern=r"^[\w.@:-]+$")
