@@ -21,6 +21,7 @@ from tests.web.conftest import Site, check, mobile_page, staff_sign_in
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.text import word_count
 from wsis_shared.vocabulary import Role
+from wsis_web.rendering import parse_year
 from wsis_web.services import Problem
 from wsis_web.team_pages import changes_between, refusal, values_of_content
 
@@ -523,6 +524,9 @@ def test_a_refusal_for_the_wrong_phase_names_the_dates() -> None:
         ({"partners": ["X"]}, {"partners": "X\n\nY "}, {"partners": ["X", "Y"]}),
         ({}, {"sdg_targets": "4.4, 9.c"}, {"sdg_targets": ["4.4", "9.c"]}),
         ({"title": "A"}, {"title": ""}, {"title": None}),
+        # Characters Python calls digits that are not numbers ("²", "①") are no SDG (a 500 before).
+        ({"sdgs": [4]}, {"sdgs": ["²", "①", "4"]}, {}),
+        ({}, {"sdgs": ["٤"]}, {"sdgs": [4]}),  # an Arabic-Indic four is a four
     ],
 )
 def test_only_what_changed_is_sent(
@@ -530,3 +534,12 @@ def test_only_what_changed_is_sent(
 ) -> None:
     values = values_of_content(stored) | typed
     assert changes_between(stored, values) == expected
+
+
+@pytest.mark.parametrize("typed", ["20510", "²⁰²⁵", "2025x", "", "1999"])
+def test_a_year_that_is_not_one_is_refused_not_cut_or_a_500(typed: str) -> None:
+    assert parse_year(typed) is None
+
+
+def test_a_year_is_read() -> None:
+    assert parse_year("2031") == 2031

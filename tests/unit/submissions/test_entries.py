@@ -610,6 +610,34 @@ async def test_a_different_project_is_no_duplicate(runner: FakeRunner, clock: Fi
     assert len(runner.published) == 2
 
 
+async def test_titles_of_emoji_only_are_not_all_the_same_title(
+    runner: FakeRunner, clock: FixedClock
+) -> None:
+    first = await create_draft(
+        runner, clock, year=YEAR, content=content(title="🌍🌱💧"), author=submitter()
+    )
+    await submit_entry(runner, clock, entry_id=first.entry_id, author=submitter())
+    bob = submitter("bob", organisation_id="org-2")
+    other = await create_draft(
+        runner,
+        clock,
+        year=YEAR,
+        content=content(title="📚✏️🎓", short_description=words(160, "m")),
+        author=bob,
+    )
+    again = await create_draft(
+        runner,
+        clock,
+        year=YEAR,
+        content=content(title="🌍🌱💧", category=Category.C3, short_description=words(160, "q")),
+        author=bob,
+    )
+
+    await submit_entry(runner, clock, entry_id=other.entry_id, author=bob)
+    with pytest.raises(NearDuplicate):  # the very same emoji title is still the same title
+        await submit_entry(runner, clock, entry_id=again.entry_id, author=bob)
+
+
 async def test_a_previous_winner_is_not_eligible(clock: FixedClock) -> None:
     runner = FakeRunner(State(editions={YEAR - 1: edition(year=YEAR - 1), YEAR: edition()}))
     old = await create_draft(runner, clock, year=YEAR - 1, content=content(), author=submitter())

@@ -116,7 +116,7 @@ async def create_edition(request: Request, person: Admin) -> Response:
     if not csrf_valid(request, str(form.get("csrf", ""))):
         return bad_form(request)
     values: dict[str, Any] = {
-        "year": str(form.get("year", "")).strip()[:4],
+        "year": str(form.get("year", "")).strip()[:12],
         "title": str(form.get("title", "")).strip()[:300],
         **{name: str(form.get(name, "")).strip()[:30] for name in SCHEDULE_FIELDS},
         "categories": [str(c) for c in form.getlist("categories")],

@@ -293,7 +293,7 @@ def _bulk_body(
     body: dict[str, Any] = {}
     top, min_score = top.strip(), min_score.strip().replace(",", ".").replace("−", "-")
     if top:
-        if not top.isdigit() or not 1 <= int(top) <= 1000:
+        if not top.isdecimal() or not 1 <= int(top) <= 1000:
             errors["top"] = "range"
         else:
             body["top_per_category"] = int(top)

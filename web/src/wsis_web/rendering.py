@@ -174,7 +174,7 @@ def redirect(request: Request, url: str) -> Response:
 
 
 def parse_year(value: str) -> int | None:
-    if not value.isdigit() or len(value) != 4:
+    if not value.isdecimal() or len(value) != 4:
         return None
     year = int(value)
     return year if YEAR_LIMITS[0] <= year <= YEAR_LIMITS[1] else None

@@ -207,7 +207,7 @@ def fields_of_values(values: Values) -> dict[str, Any]:
                 {v for v in value or [] if v in order}, key=lambda v: order.index(v)
             )
         elif name == "sdgs":
-            fields[name] = sorted({int(v) for v in value or [] if str(v).isdigit()})
+            fields[name] = sorted({int(v) for v in value or [] if str(v).isdecimal()})
         elif name == "sdg_targets":
             fields[name] = [t for t in re.split(r"[\s,;]+", str(value or "")) if t]
         elif name in LINE_FIELDS:
@@ -659,7 +659,7 @@ async def upload(request: Request, entry_id: str, person: Team) -> Response:
         return JSONResponse({"error": "expired-form"}, status_code=400)
     filename = request.query_params.get("filename", "")[:255] or None
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
+    if length.isdecimal() and int(length) > MAX_UPLOAD_BYTES:
         return JSONResponse({"error": translate(UPLOAD_ERRORS["size"])}, status_code=413)
 
     async def body() -> AsyncIterator[bytes]:
@@ -671,7 +671,7 @@ async def upload(request: Request, entry_id: str, person: Team) -> Response:
             yield chunk
 
     headers = {"Content-Type": "application/octet-stream"}
-    if length.isdigit():
+    if length.isdecimal():
         headers["Content-Length"] = length
     try:
         response = await services.call(

@@ -233,7 +233,7 @@ async def enter_code(
         return redirect(request, f"/sign-in?next={target}")
     typed = code.strip()[:32]
     digits = "".join(ch for ch in typed if ch not in " -")
-    if not (digits.isdigit() and len(digits) == 6):
+    if not (digits.isdecimal() and len(digits) == 6):
         return render(request, "code.html", 422, next=target, email=address, error="not-six-digits")
     try:
         token = await site_of(request).services.verify_code(address, digits, _client(request))

@@ -72,7 +72,10 @@ class Fingerprint:
 
     @classmethod
     def of(cls, title: str, description: str) -> Fingerprint:
-        t, d = normalise(title), normalise(description)
+        # A title of emoji or symbols only normalises to nothing, and every such title would
+        # then be the same: its own characters stand in.
+        t = normalise(title) or "".join(title.casefold().split())
+        d = normalise(description)
         title_grams = {t[i : i + 3] for i in range(max(1, len(t) - 2))}
         words = d.split()
         description_grams = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
