@@ -469,6 +469,24 @@ async def test_vote_rate_limit_per_voter_and_per_ip(api: Api, keys: Keys) -> Non
         assert (await http.post("/test/admitted-vote")).status_code == 401
 
 
+async def test_an_ipv6_client_is_limited_by_its_64_block_not_each_address(
+    api: Api, keys: Keys
+) -> None:
+    """A phone or household gets a /64 and can take a new address in it at will."""
+
+    def bearer() -> dict[str, str]:
+        token = sign_dev_token(keys.idp_private, subject=uuid.uuid4().hex, roles=[Role.VOTER])
+        return {"Authorization": f"Bearer {token}"}
+
+    statuses = []
+    for host in range(1, 7):  # 5/minute per address: the sixth address of the block is held
+        async with api.client(ip=f"2001:db8:7:9::{host}") as http:
+            statuses.append((await http.post("/test/admitted-vote", headers=bearer())).status_code)
+    assert statuses == [200, 200, 200, 200, 200, 429]
+    async with api.client(ip="2001:db8:7:a::1") as http:  # the next /64: someone else
+        assert (await http.post("/test/admitted-vote", headers=bearer())).status_code == 200
+
+
 async def test_limits_can_be_switched_off(
     mongo_uri: str, mongo_db_prefix: str, keys: Keys, sink: SmtpSink
 ) -> None:

@@ -16,6 +16,7 @@ import pytest
 import structlog
 from limits.aio.storage import MemoryStorage
 from pydantic import ValidationError
+from starlette.requests import Request
 
 from tests.unit.in_memory import EventRecorder, InMemoryRunner
 from wsis_shared.auth import ensure_dev_keys
@@ -48,6 +49,7 @@ from wsis_voting.domain.voters import (
     generate_code,
     parse_email,
 )
+from wsis_voting.entrypoints.http.voters import client_ip, client_network
 from wsis_voting.service_layer.voters import request_code, verify_code
 from wsis_voting.settings import VotingSettings
 
@@ -750,3 +752,21 @@ def test_the_mail_carries_the_code_in_its_body_only() -> None:
     assert "10 minutes" in body
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["Message-ID"].endswith("@wsis.example>")
+
+
+@pytest.mark.parametrize(
+    ("host", "address", "counted_as"),
+    [
+        ("203.0.113.5", "203.0.113.5", "203.0.113.5"),
+        ("::ffff:203.0.113.5", "203.0.113.5", "203.0.113.5"),  # IPv4 on a dual-stack socket
+        ("2001:db8:7:9::1", "2001:db8:7:9::1", "2001:db8:7:9::/64"),
+        ("testclient", "testclient", "testclient"),
+    ],
+)
+def test_a_clients_address_and_what_its_limits_count(
+    host: str, address: str, counted_as: str
+) -> None:
+    request = Request({"type": "http", "client": (host, 40000), "headers": []})
+
+    assert client_ip(request) == address
+    assert client_network(request) == counted_as

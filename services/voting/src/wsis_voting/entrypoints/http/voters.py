@@ -16,6 +16,7 @@ vote limits — 429 with `Retry-After` — and the bot check: what casting a vot
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -183,8 +184,28 @@ def _services(request: Request) -> VoterServices:
 
 def client_ip(request: Request) -> str:
     """The caller's address (uvicorn takes it from X-Forwarded-For only behind trusted proxies:
-    `FORWARDED_ALLOW_IPS`)."""
-    return request.client.host if request.client else "unknown"
+    `FORWARDED_ALLOW_IPS`); an IPv4 address seen on a dual-stack socket (`::ffff:203.0.113.5`)
+    as itself, so a ruling by an IPv4 range finds it."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return str(mapped or address)
+
+
+def client_network(request: Request) -> str:
+    """What the per-address limits count: an IPv6 client by its /64, the block one household or
+    phone is given (it can take a new address in it at will), an IPv4 client by its address."""
+    ip = client_ip(request)
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return ip
 
 
 VoterUoW = Annotated[VoterRunner, Depends(runner_dependency(VoterUnitOfWork))]
@@ -221,7 +242,7 @@ async def _check_vote_limits(request: Request, voter: Principal) -> None:
     if not services.rate_limits_enabled:
         return
     await services.vote_limiter(request).hit_all(
-        ("votes-ip", services.votes_per_ip, client_ip(request)),
+        ("votes-ip", services.votes_per_ip, client_network(request)),
         ("votes-voter", services.votes_per_voter, voter.subject),
     )
 
@@ -334,7 +355,7 @@ async def _request_code(
     services = _services(request)
     services.require_tokens()
     limiter = services.limiter(request)
-    await limiter.hit("codes-ip", services.codes_per_ip, client_ip(request))
+    await limiter.hit("codes-ip", services.codes_per_ip, client_network(request))
     address = parse_email(body.email)
     await limiter.hit("codes-address", services.codes_per_address, address.canonical)
     now = utcnow()
@@ -402,7 +423,7 @@ async def verify(body: VerificationCreate, request: Request, uow: VoterUoW) -> V
     services = _services(request)
     tokens = services.require_tokens()
     await services.limiter(request).hit(
-        "verifications-ip", services.verifications_per_ip, client_ip(request)
+        "verifications-ip", services.verifications_per_ip, client_network(request)
     )
     address = parse_email(body.email)
     now = utcnow()
