@@ -297,3 +297,33 @@ async def test_a_schedule_out_of_order_or_out_of_range_is_refused_by_name(
     assert f"schedule.{named}" in created.json()["detail"]
     assert reason in created.json()["detail"]
     assert (await api.client.get("/editions/2043")).status_code == 404
+
+
+async def test_a_withdrawal_without_a_body_withdraws(api: Api) -> None:
+    """The reason is optional, so is the body: `curl -X POST …/withdraw`."""
+    unique = uuid.uuid4().hex[:8]
+    entry = COMPLETE | {
+        "title": f"Withdrawn without a word {unique}",
+        "category": "C10",
+        "short_description": " ".join(f"{unique}x{i}" for i in range(160)),
+    }
+    draft = await api.call("POST", f"/editions/{YEAR}/entries", entry)
+    entry_id = draft.json()["entry_id"]
+    submitted = await api.call("POST", f"/entries/{entry_id}/submit")
+    assert submitted.status_code == 200, submitted.text
+
+    withdrawn = await api.client.post(f"/entries/{entry_id}/withdraw", headers=api.team)
+
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "withdrawn"
+
+
+async def test_the_history_shows_a_changed_start_date_as_the_date_typed(api: Api) -> None:
+    draft = await api.call("POST", f"/editions/{YEAR}/entries", {"title": "Dated draft"})
+    entry_id = draft.json()["entry_id"]
+    patched = await api.call("PATCH", f"/entries/{entry_id}", {"start_date": "2024-03-01"})
+    assert patched.status_code == 200, patched.text
+
+    history = (await api.call("GET", f"/entries/{entry_id}/history")).json()
+
+    assert history[-1]["changes"] == {"start_date": "2024-03-01"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic_core import to_jsonable_python
+
 from wsis_shared.auth import Principal
 from wsis_shared.errors import Conflict, Forbidden, NotFound
 from wsis_shared.vocabulary import Role
@@ -53,7 +55,9 @@ async def record_history(
             at=entry.updated_at,
             by=by.subject,
             action=action,
-            changes=changes,
+            # As JSON, dates as dates: MongoDB has no date without a time, and a start date
+            # stored as midnight UTC read back as the day before west of Greenwich.
+            changes=to_jsonable_python(changes),
         )
     )
 

@@ -192,10 +192,11 @@ async def amend_entry(
     summary="Withdraw a submitted entry while the submission phase lasts (submitter)",
 )
 async def withdraw_entry(
-    entry_id: str, body: Withdrawal, author: Submitter, uow: UoW, now: Now
+    entry_id: str, author: Submitter, uow: UoW, now: Now, body: Withdrawal | None = None
 ) -> EntryOwnerView:
+    # The reason is optional, so is the body: `curl -X POST …/withdraw` withdraws.
     entry = await use_cases.withdraw_entry(
-        uow, now, entry_id=entry_id, reason=body.reason, author=author
+        uow, now, entry_id=entry_id, reason=body.reason if body else None, author=author
     )
     return EntryOwnerView.of(entry)
 
