@@ -215,6 +215,17 @@ async def test_a_team_drafts_submits_amends_attaches_and_withdraws(platform: Pla
             headers=admin,
         )
         assert [e["entry_id"] for e in r.json()["items"]] == [entry_id]
+        r = await http.get(  # a country as typed: any case, stray spaces
+            f"{s}/admin/editions/{YEAR}/entries",
+            params={"status": "submitted", "country": " np "},
+            headers=admin,
+        )
+        assert [e["entry_id"] for e in r.json()["items"]] == [entry_id]
+        r = await http.get(
+            f"{s}/admin/editions/{YEAR}/entries", params={"country": "ß"}, headers=admin
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["parameter"] == "country"
         r = await http.get(f"{s}/admin/editions/{YEAR}/entries.csv", headers=admin)
         rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
         # Page by page, one entry each: every entry of the CSV once, then no next cursor.

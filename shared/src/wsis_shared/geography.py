@@ -23,7 +23,9 @@ Names are concise English short names in UN/ITU usage ("Türkiye", "Republic of 
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+from typing import Annotated, Final, NamedTuple
+
+from pydantic import AfterValidator
 
 from wsis_shared.vocabulary import Region
 
@@ -369,3 +371,8 @@ def known_region(code: str | None) -> Region | None:
     key = _table_key(code) if code else None
     found = COUNTRIES.get(key) if key is not None else None
     return found.region if found is not None else None
+
+
+CountryCode = Annotated[str, AfterValidator(lambda code: country(code).code)]
+"""A field or query parameter holding a country: any case and spacing in, the canonical code out
+("ke " is KE), an unknown one a 422 that says so."""

@@ -121,7 +121,7 @@ def _filter_query(edition: int, where: EntryFilter) -> dict[str, Any]:
     if where.category is not None:
         query["content.category"] = where.category
     if where.country is not None:
-        query["content.country"] = where.country.upper()
+        query["content.country"] = where.country
     if where.region is not None:
         query["region"] = where.region
     if where.stakeholder_type is not None:

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from wsis_shared.events import EventBase
+from wsis_shared.geography import CountryCode
 from wsis_shared.uow import UnitOfWorkRunner
 from wsis_shared.vocabulary import Category, Region, StakeholderType
 from wsis_submissions.domain.editions import Edition
@@ -40,7 +41,7 @@ class SimilarEntry:
 
 class EntryFilter(BaseModel):
     category: Category | None = None
-    country: str | None = None
+    country: CountryCode | None = None
     region: Region | None = None
     stakeholder_type: StakeholderType | None = None
     status: EntryStatus | None = None

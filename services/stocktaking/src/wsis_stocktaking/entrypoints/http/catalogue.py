@@ -18,11 +18,11 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Final
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from wsis_shared.errors import NotFound
 from wsis_shared.events import EntryPublic, ReviewSummary
-from wsis_shared.geography import country as known_country
+from wsis_shared.geography import CountryCode
 from wsis_shared.runtime import Resources
 from wsis_shared.vocabulary import ActionLine, Category, Region, StakeholderType
 from wsis_stocktaking.adapters.catalogue import Catalogue
@@ -130,7 +130,6 @@ _MAX_VALUES: Final = 50  # per filter: more would only make a URL no one writes
 
 Year = Annotated[int, Field(ge=1, le=9999)]
 Sdg = Annotated[int, Field(ge=1, le=17)]
-CountryCode = Annotated[str, AfterValidator(lambda code: known_country(code).code)]
 
 
 class CatalogueEntryPublic(BaseModel):
