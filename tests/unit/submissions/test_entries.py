@@ -380,6 +380,26 @@ async def test_create_draft_needs_an_organisation(runner: FakeRunner, clock: Fix
     assert runner.entries == {}
 
 
+async def test_edit_draft_refuses_a_category_the_edition_does_not_open(
+    clock: FixedClock,
+) -> None:
+    runner = FakeRunner(State(editions={YEAR: edition(categories=(Category.C1,))}))
+    draft = await create_draft(
+        runner, clock, year=YEAR, content=EntryContent(category=Category.C1), author=submitter()
+    )
+
+    with pytest.raises(Conflict):
+        await edit_draft(
+            runner,
+            clock,
+            entry_id=draft.entry_id,
+            changes=EntryContent(category=Category.C2),
+            author=submitter(),
+        )
+
+    assert runner.entries[draft.entry_id].content.category == Category.C1
+
+
 async def test_create_draft_in_an_unknown_edition_is_not_found(
     runner: FakeRunner, clock: FixedClock
 ) -> None:

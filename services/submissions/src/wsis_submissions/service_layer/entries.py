@@ -124,6 +124,8 @@ async def edit_draft(
     async def work(uow: UnitOfWork) -> Entry:
         entry = await uow.entries.get(entry_id)
         check_owner(entry, author)
+        if changes.category is not None:  # refused now, as a new draft's, not only at submit
+            (await uow.editions.get_recent(entry.edition)).require_category(changes.category)
         changed = entry.edit(changes, now=clock())
         if changed:
             await uow.entries.save(entry)
