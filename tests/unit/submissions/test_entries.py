@@ -185,13 +185,18 @@ def test_an_ongoing_project_is_not_eligible() -> None:
 
 def test_a_project_that_has_not_started_is_not_eligible() -> None:
     with pytest.raises(InvalidInput) as refused:
-        draft(start_date=NOW.date() + timedelta(days=1)).submit(edition(), now=NOW)
+        draft(start_date=NOW.date() + timedelta(days=2)).submit(edition(), now=NOW)
 
     assert _pointers(refused.value) == {"/start_date"}
 
 
 def test_a_project_started_today_is_eligible() -> None:
     draft(start_date=NOW.date()).submit(edition(), now=NOW)
+
+
+def test_a_project_started_today_east_of_greenwich_is_eligible() -> None:
+    """At noon UTC it is already tomorrow in Kiribati (UTC+14)."""
+    draft(start_date=NOW.date() + timedelta(days=1)).submit(edition(), now=NOW)
 
 
 def test_sdg_targets_must_belong_to_the_sdgs_listed() -> None:

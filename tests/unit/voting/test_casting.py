@@ -125,6 +125,17 @@ async def test_a_retried_request_with_its_idempotency_key_gets_the_first_answer(
     assert len(runner.state.votes) == 1
 
 
+async def test_an_idempotency_key_sent_again_with_another_entry_is_invalid_input(
+    runner: FakeRunner,
+) -> None:
+    await vote(runner, "entry-1", key="retry-2")
+
+    with pytest.raises(InvalidInput, match="Idempotency-Key was sent with a vote for another"):
+        await vote(runner, "entry-2", key="retry-2")
+    [kept] = await votes_of(runner, edition=YEAR, voter=VOTER)
+    assert kept.entry_id == "entry-1"
+
+
 async def test_one_vote_in_each_category_and_for_each_voter(runner: FakeRunner) -> None:
     await vote(runner, "entry-1", Category.C4)
     await vote(runner, "entry-3", Category.C9)

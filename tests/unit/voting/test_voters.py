@@ -536,6 +536,18 @@ def test_an_expired_voter_token_asks_to_sign_in_again(key_files: tuple[Path, Pat
         tokens.verify(old)
 
 
+def test_a_token_from_a_replica_whose_clock_runs_a_little_ahead_is_accepted(
+    key_files: tuple[Path, Path, Path],
+) -> None:
+    private, _, _ = key_files
+    tokens = _tokens(private)
+    ahead = tokens.issue("voter-1", datetime.now(UTC) + timedelta(seconds=10)).token
+
+    assert tokens.verify(ahead) == "voter-1"
+    with pytest.raises(Unauthenticated, match="not yet valid"):
+        tokens.verify(tokens.issue("voter-2", datetime.now(UTC) + timedelta(minutes=5)).token)
+
+
 def test_a_voter_token_is_checked_once_then_served_until_it_expires(
     key_files: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, jwt_checks: list[str]
 ) -> None:

@@ -4,7 +4,7 @@ withdraw while the submission phase lasts."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -238,7 +238,9 @@ class Entry(BaseModel):
                 "ongoing projects are not eligible: submit when the project is completed or "
                 "at the end of a major phase"
             )
-        if content.start_date and content.start_date > today:
+        # `today` is UTC's; in Kiribati (UTC+14) tomorrow has begun: a date is "not yet" only
+        # when it is later than tomorrow in UTC.
+        if content.start_date and content.start_date > today + timedelta(days=1):
             problems["/start_date"] = "a project that has not started yet cannot be submitted"
         malformed = [t for t in content.sdg_targets if not _SDG_TARGET.match(t)]
         stray_targets = [

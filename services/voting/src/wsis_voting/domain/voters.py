@@ -42,6 +42,7 @@ from wsis_shared.errors import InvalidInput, TooManyRequests, Unauthenticated, W
 from wsis_shared.vocabulary import Role
 
 CODE_DIGITS: Final = 6
+CLOCK_SKEW: Final = timedelta(seconds=30)
 VOTER_ROLE: Final = "voter"
 _GMAIL_DOMAINS: Final = frozenset({"gmail.com", "googlemail.com"})
 _MAX_ADDRESS_LENGTH: Final = 254  # RFC 5321's limit on a path, less the angle brackets
@@ -440,6 +441,9 @@ class VoterTokens:
                 algorithms=["RS256"],
                 audience=self.audience,
                 issuer=self.issuer,
+                # Replicas' clocks differ a little: a token issued by one a second "in the
+                # future" of another is still good there.
+                leeway=CLOCK_SKEW,
                 options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
         except jwt.ExpiredSignatureError as exc:

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
+from wsis_shared.errors import InvalidInput
 from wsis_shared.vocabulary import Category
 from wsis_voting.domain.ballot import (
     AlreadyVoted,
@@ -64,6 +65,14 @@ async def cast_vote(
     except AlreadyCast:
         first = await store.existing(edition, category, voter)
         if first is not None and idempotency_key and first.idempotency_key == idempotency_key:
+            if first.entry_id != entry_id:  # a retry repeats its request (IETF Idempotency-Key)
+                raise InvalidInput(
+                    "this Idempotency-Key was sent with a vote for another entry: a retry "
+                    "sends the same vote; a new vote needs a new key",
+                    errors=[
+                        {"pointer": "/entry_id", "detail": "not the entry of the first request"}
+                    ],
+                )
             return first
         raise AlreadyVoted(
             f"you already voted in category {category}: one vote per category",
