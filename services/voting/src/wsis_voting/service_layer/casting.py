@@ -72,7 +72,7 @@ async def cast_vote(
                     errors=[
                         {"pointer": "/entry_id", "detail": "not the entry of the first request"}
                     ],
-                )
+                ) from None
             return first
         raise AlreadyVoted(
             f"you already voted in category {category}: one vote per category",
