@@ -7,7 +7,7 @@ from wsis_shared.events.editions import (
     EditionSchedule,
     PhaseChange,
 )
-from wsis_shared.events.envelope import EventBase, Frozen, utcnow
+from wsis_shared.events.envelope import EventBase, Frozen, utc_year, utcnow
 from wsis_shared.events.registry import (
     TOPICS,
     AnyEvent,
@@ -98,5 +98,6 @@ __all__ = [
     "topic_of",
     "upcast",
     "upcaster",
+    "utc_year",
     "utcnow",
 ]

@@ -14,6 +14,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def utc_year(moment: datetime) -> int | None:
+    """The year of an aware `moment` in UTC, or None when it falls outside the years 1–9999
+    there (9999-12-31T23:00-14:00): MongoDB could neither store nor compare it."""
+    try:
+        return moment.astimezone(UTC).year
+    except OverflowError:
+        return None
+
+
 class Frozen(BaseModel):
     """Immutable, strict model used for every payload that crosses a service boundary."""
 

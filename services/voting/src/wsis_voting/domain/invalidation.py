@@ -4,11 +4,12 @@ by a time window, or a combination; always with a reason, kept in an audit trail
 from __future__ import annotations
 
 import ipaddress
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from wsis_shared.events import utc_year
 from wsis_shared.vocabulary import Category
 
 # The years an edition can have (`EditionCreate` in the submissions service).
@@ -41,11 +42,8 @@ class InvalidationRule(BaseModel):
     def _a_time_votes_can_have(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        try:  # past year 9999 or before year 1 in UTC MongoDB cannot compare with it
-            year = value.astimezone(UTC).year
-        except OverflowError:
-            year = 0
-        if not FIRST_YEAR <= year <= LAST_YEAR:
+        year = utc_year(value)
+        if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
             raise ValueError(f"votes are cast between {FIRST_YEAR} and {LAST_YEAR}")
         return value
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, Self
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, model_validator
 
-from wsis_shared.events import EditionSchedule
+from wsis_shared.events import EditionSchedule, utc_year
 from wsis_shared.vocabulary import Category, EditionYear, Phase
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.entrypoints.http.dependencies import Admin, Now, UoW
@@ -19,13 +19,6 @@ router = APIRouter(prefix="/editions", tags=["editions"])
 
 
 SCHEDULE_YEARS_AROUND: Final = 2
-
-
-def _utc_year(moment: datetime) -> int:
-    try:
-        return moment.astimezone(UTC).year
-    except OverflowError:
-        return datetime.max.year + 1 if moment.year > 1 else datetime.min.year - 1
 
 
 class EditionCreate(BaseModel):
@@ -52,11 +45,8 @@ class EditionCreate(BaseModel):
             steps.append(("ceremony_at", s.ceremony_at))
         for name, moment in steps:
             # Also keeps out dates MongoDB cannot store (past 9999 once in UTC).
-            if (
-                not self.year - SCHEDULE_YEARS_AROUND
-                <= _utc_year(moment)
-                <= (self.year + SCHEDULE_YEARS_AROUND)
-            ):
+            year = utc_year(moment)
+            if year is None or abs(year - self.year) > SCHEDULE_YEARS_AROUND:
                 raise ValueError(
                     f"schedule.{name} is {moment.isoformat()}: the dates of edition {self.year} "
                     f"fall within {SCHEDULE_YEARS_AROUND} years of {self.year}"
