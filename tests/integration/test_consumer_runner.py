@@ -212,6 +212,33 @@ async def test_each_event_applied_once_poison_dead_lettered_and_replayed(
     assert applied == {str(withdrawn.event_id): 1, str(failing.event_id): 1}
 
 
+async def test_a_header_without_a_value_or_json_nested_too_deep_never_stops_the_consumer(
+    mongo_client: AsyncMongoClient[Document],
+    db: Database,
+    kafka_bootstrap: str,
+    topics: str,
+    producer: AIOKafkaProducer,
+) -> None:
+    """Either used to end the runner, and with it the worker, which met the same message again
+    after every restart. The first is an event like any other; the second is poison."""
+    await ensure_indexes(db, {**INBOX_INDEXES, "applied": []})
+    handlers = make_handlers(f"tests-{uuid.uuid4().hex[:6]}", Switch())
+    topic = f"{topics}wsis.submissions.v1"
+    with_empty_header, after = withdrawal_of("entry-1"), withdrawal_of("entry-2")
+    for value in (encode(with_empty_header), b"[" * 100_000, encode(after)):
+        await producer.send_and_wait(topic, value=value, key=b"k", headers=[("x-empty", None)])
+
+    async def both_applied() -> bool:
+        return await db["applied"].count_documents({}) == 2
+
+    async with running(runner_for(handlers, mongo_client, db, kafka_bootstrap, topics)):
+        await eventually(both_applied, what="the events around the poison")
+
+    [letter] = await list_dead_letters(kafka_bootstrap, f"{topic}.dlq")
+    assert letter.reason == "poison"
+    assert "not JSON" in letter.error
+
+
 async def test_a_clean_batch_is_applied_once_per_event_and_redelivery_changes_nothing(
     mongo_client: AsyncMongoClient[Document],
     db: Database,

@@ -208,12 +208,13 @@ def decode(topic: str, value: bytes | None) -> AnyEvent:
         raise UndecodableEvent("empty message")
     try:
         raw = json.loads(value)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested 100,000 deep
         raise UndecodableEvent(f"not JSON: {exc}") from exc
     if not isinstance(raw, dict):
         raise UndecodableEvent("not a JSON object")
     try:
         event: AnyEvent = spec.adapter.validate_python(upcast(raw))
-    except (ValidationError, ValueError) as exc:
+    except (ValidationError, ValueError, LookupError, TypeError, RecursionError) as exc:
+        # An upcaster meeting a shape it does not expect is poison too, not a crash.
         raise UndecodableEvent(f"not a valid {topic} event: {exc}") from exc
     return event

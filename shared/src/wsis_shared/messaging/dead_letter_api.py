@@ -28,7 +28,7 @@ from wsis_shared.auth import require_role
 from wsis_shared.errors import WsisError
 from wsis_shared.events import TOPICS, utcnow
 from wsis_shared.logging import get_logger
-from wsis_shared.messaging.headers import from_kafka
+from wsis_shared.messaging.headers import from_kafka, int_header
 from wsis_shared.settings import ServiceSettings
 from wsis_shared.vocabulary import Role
 
@@ -82,10 +82,7 @@ def replay_command(topic: str, prefix: str) -> str:
 
 def _summary(topic: str, record: ConsumerRecord[bytes, bytes]) -> DeadLetterSummary:
     headers = from_kafka(record.headers)
-    try:
-        attempts = int(headers.get("dlq_attempts", "0"))
-    except ValueError:
-        attempts = 0
+    attempts = int_header(headers, "dlq_attempts", 0)
     return DeadLetterSummary(
         topic=topic,
         offset=record.offset,

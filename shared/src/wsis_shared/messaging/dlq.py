@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from wsis_shared.events import utcnow
-from wsis_shared.messaging.headers import Headers, from_kafka
+from wsis_shared.messaging.headers import Headers, from_kafka, int_header
 from wsis_shared.messaging.kafka import idempotent_producer, partitions_of
 
 _MAX_ERROR_CHARS = 2000
@@ -72,10 +72,10 @@ def _as_dead_letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
         reason=headers.get("dlq_reason", "?"),
         error=headers.get("dlq_error", ""),
         consumer=headers.get("dlq_consumer", "?"),
-        attempts=int(headers.get("dlq_attempts", "0")),
+        attempts=int_header(headers, "dlq_attempts", 0),
         original_topic=headers.get("dlq_original_topic", "?"),
-        original_partition=int(headers.get("dlq_original_partition", "-1")),
-        original_offset=int(headers.get("dlq_original_offset", "-1")),
+        original_partition=int_header(headers, "dlq_original_partition", -1),
+        original_offset=int_header(headers, "dlq_original_offset", -1),
         failed_at=headers.get("dlq_failed_at", ""),
         event_type=headers.get("dlq_event_type")
         or headers.get("ce_type", "").removeprefix("org.itu.wsis.")

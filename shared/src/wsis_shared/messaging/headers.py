@@ -37,5 +37,16 @@ def to_kafka(headers: Mapping[str, str]) -> Headers:
     return [(name, value.encode()) for name, value in headers.items()]
 
 
-def from_kafka(headers: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
-    return {name: value.decode("utf-8", "replace") for name, value in headers or ()}
+def from_kafka(headers: Iterable[tuple[str, bytes | None]] | None) -> dict[str, str]:
+    # Kafka allows a header without a value: read as empty, never a crash of the consumer that
+    # would meet the same message again after every restart.
+    return {name: (value or b"").decode("utf-8", "replace") for name, value in headers or ()}
+
+
+def int_header(headers: Mapping[str, str], name: str, default: int) -> int:
+    """A number the platform wrote in a header, or `default` for one written by hand wrongly:
+    an operator's listing must show the message, not fail on it."""
+    try:
+        return int(headers.get(name, default))
+    except ValueError:
+        return default
