@@ -8,9 +8,9 @@ what belongs to one service alone is read with that service's prefix (`WSIS_VOTI
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal, TypeVar
+from typing import Annotated, ClassVar, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
@@ -91,17 +91,19 @@ class ServiceSettings(TokenCheckSettings):
     log_format: Literal["json", "console"] = Field(
         default="json", validation_alias=AliasChoices("log_format", "WSIS_LOG_FORMAT")
     )
-    log_level: str = Field(
-        default="INFO", validation_alias=AliasChoices("log_level", "WSIS_LOG_LEVEL")
-    )
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        BeforeValidator(lambda level: level.strip().upper() if isinstance(level, str) else level),
+    ] = Field(default="INFO", validation_alias=AliasChoices("log_level", "WSIS_LOG_LEVEL"))
     otlp_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices("otlp_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"),
     )
     host: str = "127.0.0.1"
-    port: int = 8000
-    api_processes: int = 1  # `api` serves from this many processes (uvicorn workers)
-    worker_metrics_port: int | None = None  # `worker` alone serves /metrics here when set
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_processes: int = Field(default=1, ge=1)  # `api` serves from this many (uvicorn workers)
+    # `worker` alone serves /metrics here when set
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     max_body_bytes: int = 1024 * 1024  # JSON bodies; upload routes set their own limit
     consumer_max_attempts: int = 4
     consumer_retry_backoff_s: float = 0.2

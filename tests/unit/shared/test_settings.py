@@ -44,3 +44,26 @@ def test_valid_settings_are_read_as_they_are(monkeypatch: pytest.MonkeyPatch) ->
 
     assert settings.port == 8103
     assert settings.mongo_uri == "mongodb://db.internal:27017/?replicaSet=rs0"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("WSIS_LOG_LEVEL", "verbose", "Input should be 'DEBUG', 'INFO'"),
+        ("WSIS_VOTING_PORT", "99999", "Input should be less than or equal to 65535"),
+        ("WSIS_VOTING_WORKER_METRICS_PORT", "0", "Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_value_out_of_its_range_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, reason: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigurationError, match=f"{variable}: {reason}"):
+        read_settings(VotingSettings)
+
+
+def test_a_log_level_in_any_case_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WSIS_LOG_LEVEL", " debug ")
+
+    assert read_settings(VotingSettings).log_level == "DEBUG"

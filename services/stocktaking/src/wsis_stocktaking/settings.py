@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from wsis_shared.settings import ServiceSettings
@@ -10,7 +11,7 @@ from wsis_shared.settings import ServiceSettings
 class StocktakingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WSIS_STOCKTAKING_", extra="ignore")
     service_name: ClassVar[str] = "stocktaking"
-    port: int = 8004
+    port: int = Field(default=8004, ge=1, le=65535)
     # Contributions: the largest document accepted, the most PDF pages read, the longest text.
     contribution_max_bytes: int = 10 * 1024 * 1024
     contribution_max_pdf_pages: int = 300

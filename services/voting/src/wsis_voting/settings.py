@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from limits import parse_many
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from wsis_shared.settings import ServiceSettings
@@ -13,7 +13,7 @@ from wsis_shared.settings import ServiceSettings
 class VotingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WSIS_VOTING_", extra="ignore")
     service_name: ClassVar[str] = "voting"
-    port: int = 8003
+    port: int = Field(default=8003, ge=1, le=65535)
     # Keys the voter pseudonyms on wsis.votes.v1; every replica must share it. Set it in production.
     voter_pseudonym_key: SecretStr = SecretStr("dev-only-voter-pseudonym-key")
 
@@ -30,7 +30,7 @@ class VotingSettings(ServiceSettings):
     voter_code_resend_after_s: int = 60
     voter_code_max_sends: int = 5
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     # auto: STARTTLS when the server offers it; production should say starttls (or tls).
