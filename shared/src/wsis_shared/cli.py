@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+from aiokafka.errors import KafkaError
 
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.events import TOPICS
@@ -20,7 +22,28 @@ cli.add_typer(dlq, name="dlq")
 
 Bootstrap = Annotated[str, typer.Option(envvar="WSIS_KAFKA_BOOTSTRAP")]
 Prefix = Annotated[str, typer.Option(envvar="WSIS_TOPIC_PREFIX")]
-TopicName = Annotated[str, typer.Option(help=f"one of: {', '.join(TOPICS)}")]
+
+
+def _known_topic(topic: str) -> str:
+    if topic not in TOPICS:
+        raise typer.BadParameter(f"{topic!r} is not a platform topic; one of: {', '.join(TOPICS)}")
+    return topic
+
+
+TopicName = Annotated[str, typer.Option(help=f"one of: {', '.join(TOPICS)}", callback=_known_topic)]
+T = TypeVar("T")
+
+
+def _run(work: Coroutine[Any, Any, T], bootstrap: str) -> T:
+    """On-call's mistakes and outages as one line and exit status 2, like `tally` and
+    `projections`: a broker out of reach, a topic that does not exist under this prefix."""
+    try:
+        return asyncio.run(work)
+    except KafkaError as exc:
+        typer.echo(f"cannot reach Kafka at {bootstrap} (WSIS_KAFKA_BOOTSTRAP): {exc}", err=True)
+    except LookupError as exc:
+        typer.echo(f"{exc} (check --prefix / WSIS_TOPIC_PREFIX)", err=True)
+    raise typer.Exit(2)
 
 
 def _default_keys_dir() -> Path:
@@ -55,7 +78,7 @@ def token(
 @cli.command()
 def topics(bootstrap: Bootstrap = "127.0.0.1:9092", prefix: Prefix = "") -> None:
     """Create every topic (and its .dlq) that does not exist yet."""
-    created = asyncio.run(ensure_topics(bootstrap, prefix))
+    created = _run(ensure_topics(bootstrap, prefix), bootstrap)
     typer.echo("\n".join(created) if created else "all topics exist")
 
 
@@ -64,7 +87,7 @@ def dlq_list(
     topic: TopicName, bootstrap: Bootstrap = "127.0.0.1:9092", prefix: Prefix = ""
 ) -> None:
     """Print the dead letters of TOPIC, one JSON object a line."""
-    for letter in asyncio.run(list_dead_letters(bootstrap, f"{prefix}{topic}.dlq")):
+    for letter in _run(list_dead_letters(bootstrap, f"{prefix}{topic}.dlq"), bootstrap):
         typer.echo(letter.to_json())
 
 
@@ -76,8 +99,8 @@ def dlq_replay(
     include_poison: bool = False,
 ) -> None:
     """Send TOPIC's not-yet-replayed dead letters back to TOPIC (after fixing the cause)."""
-    replayed = asyncio.run(
-        replay_dead_letters(bootstrap, f"{prefix}{topic}.dlq", prefix, include_poison)
+    replayed = _run(
+        replay_dead_letters(bootstrap, f"{prefix}{topic}.dlq", prefix, include_poison), bootstrap
     )
     for letter in replayed:
         typer.echo(letter.to_json())

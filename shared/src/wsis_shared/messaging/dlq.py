@@ -87,27 +87,31 @@ def _as_dead_letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
 async def _read_all(
     bootstrap: str, dlq_topic: str, group_id: str | None
 ) -> tuple[AIOKafkaConsumer, list[ConsumerRecord[bytes, bytes]]]:
+    partitions = await partitions_of(bootstrap, dlq_topic)
+    if not partitions:
+        raise LookupError(f"no topic {dlq_topic!r} on the broker")
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    partitions = await partitions_of(bootstrap, dlq_topic)
-    if not partitions:
-        raise LookupError(f"no topic {dlq_topic!r} on the broker")
-    await consumer.start()
-    consumer.assign(partitions)
-    end = await consumer.end_offsets(partitions)
-    if group_id is None:
-        await consumer.seek_to_beginning(*partitions)
-    records: list[ConsumerRecord[bytes, bytes]] = []
-    while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
-        batch = await consumer.getmany(*partitions, timeout_ms=1000)
-        for tp_records in batch.values():
-            records.extend(
-                r for r in tp_records if r.offset < end[TopicPartition(r.topic, r.partition)]
-            )
+    try:
+        await consumer.start()
+        consumer.assign(partitions)
+        end = await consumer.end_offsets(partitions)
+        if group_id is None:
+            await consumer.seek_to_beginning(*partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
+            batch = await consumer.getmany(*partitions, timeout_ms=1000)
+            for tp_records in batch.values():
+                records.extend(
+                    r for r in tp_records if r.offset < end[TopicPartition(r.topic, r.partition)]
+                )
+    except BaseException:
+        await consumer.stop()  # the caller stops it only when it gets it back
+        raise
     return consumer, records
 
 
