@@ -16,6 +16,7 @@ from playwright.async_api import Browser, FilePayload, expect
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
+from wsis_web.admin_pages import schedule_error
 
 YEAR: Final = 2034
 SCHEDULE: Final = {
@@ -181,3 +182,15 @@ async def test_an_admin_sees_the_dead_letters_per_topic(
     await expect(page.locator("#topic-1 .count")).to_contain_text("dead letter")
     await check(page, "65-admin-dead-letters")
     await page.context.close()
+
+
+def test_a_schedule_refusal_is_shown_at_its_field_with_its_own_reason() -> None:
+    assert schedule_error("schedule.voting_opens must not be after schedule.voting_closes") == (
+        "voting_opens",
+        "order",
+    )
+    assert schedule_error(
+        "schedule.submission_opens is 2026-01-01T00:00:00+00:00: the dates of edition 2031 "
+        "fall within 2 years of 2031"
+    ) == ("submission_opens", "reason")
+    assert schedule_error("the title is too short") is None

@@ -13,6 +13,7 @@ import uuid
 from typing import Final
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, Response, expect
 
 from tests.web.conftest import Site, check, mobile_page
@@ -126,6 +127,29 @@ async def test_voting_with_javascript_off(browser: Browser, site: Site) -> None:
     await page.goto(site.url + "/vote/2027/C7.e-government")
     await expect(page.get_by_text("You have voted in this category")).to_be_visible()
     await page.context.close()
+
+
+async def test_a_voter_with_an_address_in_another_script_reaches_the_code_page(
+    site: Site,
+) -> None:
+    """The address waits in a cookie for the code; a header is Latin-1 (a 500 before)."""
+    address = f"имя.{uuid.uuid4().hex[:6]}@пример.рф"
+    async with httpx.AsyncClient(base_url=site.url) as http:
+        form = await http.get("/sign-in")
+        found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert found
+        sent = await http.post("/sign-in", data={"email": address, "csrf": found.group(1)})
+        assert sent.status_code == 303, sent.text
+        code_page = await http.get(sent.headers["location"])
+    assert code_page.status_code == 200
+    assert address in code_page.text
+
+
+@pytest.mark.parametrize("entry_id", ["%2E", "%3Flimit=1", "%00", "x%23y"])
+async def test_a_catalogue_entry_that_cannot_exist_is_a_404(site: Site, entry_id: str) -> None:
+    async with httpx.AsyncClient(base_url=site.url) as http:
+        answer = await http.get(f"/stocktaking/entries/{entry_id}")
+    assert answer.status_code == 404
 
 
 async def test_a_form_from_another_site_is_refused(site: Site) -> None:

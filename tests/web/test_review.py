@@ -361,6 +361,14 @@ async def test_a_draft_saves_itself_and_the_form_needs_no_javascript(
     assert peer["review"]["scores"]["innovation"]["score"] == 3
     assert peer["review"]["recommendation"] == "consider"
 
+    # A score typed as no number at all is the service's refusal at the field, not a 500.
+    csrf = await plain.locator("input[name=csrf]").first.get_attribute("value")
+    assert csrf
+    typo = await plain.request.post(
+        plain.url.split("?")[0], form={"csrf": csrf, "score-innovation": "--5", "action": "save"}
+    )
+    assert typo.status == 422, await typo.text()
+
 
 async def test_a_closed_review_is_read_only_and_explained_with_its_dates(
     browser: Browser, site: Site

@@ -101,12 +101,14 @@ def _utc(value: str) -> str | None:
     return None
 
 
-def _schedule_field_at_fault(detail: str) -> str | None:
-    """The schedule field an ordering error names first (`schedule.voting_opens must not…`)."""
+def schedule_error(detail: str) -> tuple[str, str] | None:
+    """The schedule field a refusal names first, and whether it is about the order
+    (`schedule.voting_opens must not be after …`) or another reason the service gives (a date
+    too far from the edition's year): (field, "order" | "reason")."""
     for part in detail.replace(",", " ").split():
         name = part.removeprefix("schedule.")
         if part.startswith("schedule.") and name in SCHEDULE_FIELDS:
-            return name
+            return name, "order" if "must not be after" in detail else "reason"
     return None
 
 
@@ -163,9 +165,9 @@ async def create_edition(request: Request, person: Admin) -> Response:
                 if name in SCHEDULE_FIELDS or name in ("year", "title", "categories"):
                     errors.setdefault(name, "service")
                 else:
-                    at_fault = _schedule_field_at_fault(detail)
+                    at_fault = schedule_error(detail)
                     if at_fault:
-                        errors.setdefault(at_fault, "order")
+                        errors.setdefault(*at_fault)
             return await _editions_page(
                 request, status_code=refused.status, values=values, errors=errors, problem=problem
             )

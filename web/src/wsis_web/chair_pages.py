@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Annotated, Any, Final
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -254,7 +254,7 @@ async def nominate(
             await site_of(request).services.call(
                 "POST",
                 "review",
-                f"/candidates/{entry_id[:MAX_ID]}/nomination",
+                f"/candidates/{quote(entry_id[:MAX_ID], safe='')}/nomination",
                 token=person.token,
                 json=body,
             )

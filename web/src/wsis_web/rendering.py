@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ STATIC: Final = Path(__file__).parent / "static"
 LANGUAGE_COOKIE: Final = "lang"
 VOTER_COOKIE: Final = "wsis_voter"
 SESSION_COOKIE: Final = "wsis_session"  # a team member's, reviewer's, chair's or admin's token
+# What an entry id can be (UUIDs, the demo's ids): anything else is a 404 before any call.
+ENTRY_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SIGN_IN_COOKIE: Final = "wsis_sign_in"  # the address a code was sent to, while it is entered
 CSRF_COOKIE: Final = "wsis_csrf"
 YEAR_LIMITS: Final = (2000, 2100)

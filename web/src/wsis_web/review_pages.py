@@ -320,8 +320,10 @@ def _changes(form: dict[str, str], place: Place, state: FormState) -> dict[str, 
         state.comments[criterion.key] = comment
         number: int | str | None = None
         if typed:
-            digits = typed.lstrip("+-")
-            number = int(typed) if digits.isdecimal() else typed  # ٣ and ३ too
+            try:
+                number = int(typed)  # ٣ and ३ too
+            except ValueError:  # "--5", "seven": as typed, the service names the problem
+                number = typed
         scores[criterion.key] = {"score": number, "comment": comment or None}
     state.overall_comment = form.get("overall_comment", "").strip()
     state.recommendation = form.get("recommendation", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -250,7 +251,8 @@ class Services:
         return CataloguePage.model_validate_json(response.content)
 
     async def catalogue_entry(self, entry_id: str) -> CatalogueEntry:
-        response = await self.call("GET", "stocktaking", f"/entries/{entry_id}")
+        # Quoted whole: "." or "?limit=1" would otherwise reach another route of the service.
+        response = await self.call("GET", "stocktaking", f"/entries/{quote(entry_id, safe='')}")
         return CatalogueEntry.model_validate_json(response.content)
 
     async def reports(self) -> list[Report]:

@@ -11,7 +11,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from wsis_web.rendering import not_found, render, site_of
+from wsis_web.rendering import ENTRY_ID, not_found, render, site_of
 from wsis_web.services import Problem
 
 router = APIRouter()
@@ -76,7 +76,7 @@ async def search(request: Request) -> Response:
 
 @router.get("/stocktaking/entries/{entry_id}")
 async def entry_page(request: Request, entry_id: str) -> Response:
-    if len(entry_id) > 100:
+    if not ENTRY_ID.match(entry_id):  # "." or "?limit=1" would reach another route of the service
         return not_found(request)
     try:
         record = await site_of(request).services.catalogue_entry(entry_id)

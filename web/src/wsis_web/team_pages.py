@@ -24,6 +24,7 @@ from wsis_web import i18n
 from wsis_web.accounts import Team
 from wsis_web.labels import N_
 from wsis_web.rendering import (
+    ENTRY_ID,
     bad_form,
     csrf_valid,
     language_of,
@@ -37,7 +38,6 @@ from wsis_web.services import Edition, Problem
 
 router = APIRouter(prefix="/team")
 
-ENTRY_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_TEXT: Final = 25_000  # longer than any field the service accepts: it says what is too long
 MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
 UPLOAD_MARGIN: Final = 64 * 1024

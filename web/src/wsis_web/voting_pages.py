@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import quote, unquote
 
 import httpx
 from fastapi import APIRouter, Form, Request
@@ -203,7 +204,8 @@ async def sign_in(
     # The address is needed once more, with the code; kept out of URLs (and so out of logs).
     response.set_cookie(
         SIGN_IN_COOKIE,
-        address,
+        # Percent-encoded: a header is Latin-1, and "имя@пример.рф" is an address too.
+        quote(address, safe="@"),
         max_age=900,
         httponly=True,
         samesite="lax",
@@ -213,9 +215,15 @@ async def sign_in(
     return response
 
 
+def _remembered_address(request: Request) -> str | None:
+    """The address the code was sent to, as the sign-in form stored it."""
+    stored = request.cookies.get(SIGN_IN_COOKIE)
+    return unquote(stored) if stored is not None else None
+
+
 @router.get("/sign-in/code")
 async def code_page(request: Request, next: str | None = None) -> Response:
-    address = request.cookies.get(SIGN_IN_COOKIE)
+    address = _remembered_address(request)
     if address is None:
         return redirect(request, f"/sign-in?next={safe_next(next)}")
     return render(request, "code.html", next=safe_next(next), email=address, error=None)
@@ -228,7 +236,7 @@ async def enter_code(
     if not csrf_valid(request, csrf):
         return bad_form(request)
     target = safe_next(next)
-    address = request.cookies.get(SIGN_IN_COOKIE)
+    address = _remembered_address(request)
     if address is None:
         return redirect(request, f"/sign-in?next={target}")
     typed = code.strip()[:32]
@@ -261,7 +269,7 @@ async def resend_code(request: Request, csrf: FormField, next: OptionalField = N
     if not csrf_valid(request, csrf):
         return bad_form(request)
     target = safe_next(next)
-    address = request.cookies.get(SIGN_IN_COOKIE)
+    address = _remembered_address(request)
     if address is None:
         return redirect(request, f"/sign-in?next={target}")
     try:
