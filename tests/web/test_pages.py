@@ -152,6 +152,29 @@ async def test_a_catalogue_entry_that_cannot_exist_is_a_404(site: Site, entry_id
     assert answer.status_code == 404
 
 
+async def test_switching_language_on_a_page_answering_a_form_returns_to_the_form(
+    site: Site,
+) -> None:
+    """The answer to a POST has an address that takes only POST: its language links go to the
+    form's own page (from the Referer, when it is this site's), never to a 405."""
+    async with httpx.AsyncClient(base_url=site.url) as http:
+        form_url = f"{site.url}/sign-in?next=%2Fvote%2F{site.year}%2FC4"
+        form = await http.get(form_url)
+        found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert found
+        refused = await http.post(
+            "/sign-in",
+            data={"email": "not an address", "csrf": found.group(1)},
+            headers={"referer": form_url},
+        )
+        assert refused.status_code == 422
+        french = re.search(r'<a href="([^"]+)" lang="fr"', refused.text)
+        assert french
+        link = french.group(1).replace("&amp;", "&")
+        assert link == f"/sign-in?next=%2Fvote%2F{site.year}%2FC4&lang=fr"
+        assert (await http.get(link)).status_code == 200
+
+
 async def test_a_form_from_another_site_is_refused(site: Site) -> None:
     async with httpx.AsyncClient(base_url=site.url) as http:
         forged = await http.post("/sign-in", data={"email": "x@example.org", "csrf": "forged"})

@@ -85,8 +85,11 @@ class ServiceSettings(TokenCheckSettings):
     topic_prefix: str = Field(
         default="", validation_alias=AliasChoices("topic_prefix", "WSIS_TOPIC_PREFIX")
     )
+    # MongoDB refuses database names with / \\ . " $ spaces or NUL: checked here, one line.
     mongo_db_prefix: str = Field(
-        default="wsis_", validation_alias=AliasChoices("mongo_db_prefix", "WSIS_MONGO_DB_PREFIX")
+        default="wsis_",
+        pattern=r"^[A-Za-z0-9_-]{0,40}$",
+        validation_alias=AliasChoices("mongo_db_prefix", "WSIS_MONGO_DB_PREFIX"),
     )
     log_format: Literal["json", "console"] = Field(
         default="json", validation_alias=AliasChoices("log_format", "WSIS_LOG_FORMAT")

@@ -52,6 +52,7 @@ def test_valid_settings_are_read_as_they_are(monkeypatch: pytest.MonkeyPatch) ->
         ("WSIS_LOG_LEVEL", "verbose", "Input should be 'DEBUG', 'INFO'"),
         ("WSIS_VOTING_PORT", "99999", "Input should be less than or equal to 65535"),
         ("WSIS_VOTING_WORKER_METRICS_PORT", "0", "Input should be greater than or equal to 1"),
+        ("WSIS_MONGO_DB_PREFIX", "wsis.prod_", "String should match pattern"),
     ],
 )
 def test_a_value_out_of_its_range_is_one_line_naming_the_variable(

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.routing import Match
 
 from wsis_shared.vocabulary import Category
 from wsis_web import i18n
@@ -143,8 +144,17 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         return text % ({"num": formatter.number(n)} | values)
 
     def switch_to(code: str) -> str:
-        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-        return f"{request.url.path}?{urlencode([*query, ('lang', code)])}"
+        path, params = request.url.path, request.query_params.multi_items()
+        if request.method != "GET":
+            # A page answering a form: its address takes only POST (a link there is a 405).
+            # The form's own page, from the Referer when it is ours, in the new language.
+            referer = urlsplit(request.headers.get("referer", ""))
+            same_site = referer.netloc == request.url.netloc
+            readable = same_site and _answers_get(request, referer.path)
+            path = safe_next(referer.path) if readable else "/"
+            params = parse_qsl(referer.query) if readable else []
+        query = [(k, v) for k, v in params if k != "lang"]
+        return f"{path}?{urlencode([*query, ('lang', code)])}"
 
     shared: dict[str, Any] = dict(
         request=request,
@@ -203,6 +213,12 @@ def set_voter_cookie(
         secure=secure(request),
         path="/",
     )
+
+
+def _answers_get(request: Request, path: str) -> bool:
+    """Whether a GET of `path` reaches a page of this site (not a 405 of a POST-only route)."""
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.routes)
 
 
 def safe_next(value: str | None, fallback: str = "/") -> str:
