@@ -192,6 +192,8 @@ async def test_from_nomination_to_champions_and_the_winner(
         bot_hash = hashlib.sha256(f"{bulletin['salt']}:{bot_receipt}".encode()).hexdigest()
         assert bot_hash not in hashes[entry_of[bot_nominee]]
         assert {e: len(h) for e, h in hashes.items()} == {entry_of[n]: VOTES[n] for n in VOTES}
+        assert bulletin["valid_votes"] == c9["valid_votes"] == sum(VOTES.values())
+        assert c9["votes_for_withdrawn"] == 0
 
         # The review receives the finalists; the chair picks the winner among them.
         async def winner_selected() -> bool:

@@ -338,6 +338,30 @@ async def test_the_bulletin_lets_each_voter_find_their_receipt(runner: FakeRunne
     assert all(c.receipt_id not in str(hashes) for c in cast), "receipts are never shown"
 
 
+async def test_votes_for_a_nomination_withdrawn_during_the_window_stay_in_the_bulletin(
+    runner: FakeRunner,
+) -> None:
+    """The champions' figure and the bulletin agree: anyone adding up the bulletin gets
+    `valid_votes`, and the voters of a withdrawn nomination still find their receipts."""
+    for n in range(3):
+        await vote(runner, "entry-2", voter=f"v{n}")
+    mine = await vote(runner, "entry-1", voter="me")
+    runner.state.nominees["entry-1"] = runner.state.nominees["entry-1"].model_copy(
+        update={"nominated": False}
+    )
+    await _close(runner)
+
+    (c4,) = [r for r in await closing.champions(runner, year=YEAR) if r.category == "C4"]
+    assert [f.entry_id for f in c4.finalists] == ["entry-2"], "withdrawn: no finalist"
+    assert (c4.valid_votes, c4.votes_for_withdrawn, c4.withdrawn) == (4, 1, ("entry-1",))
+    found = await closing.bulletin(runner, year=YEAR, category=Category.C4)
+    assert found is not None
+    results_, hashes = found
+    assert sum(len(h) for h in hashes.values()) == c4.valid_votes
+    my_hash = hashlib.sha256(f"{results_.bulletin_salt}:{mine.receipt_id}".encode()).hexdigest()
+    assert hashes["entry-1"] == [my_hash]
+
+
 async def test_rebuild_repairs_a_damaged_tally(runner: FakeRunner) -> None:
     for n in range(3):
         await vote(runner, "entry-2", voter=f"v{n}")

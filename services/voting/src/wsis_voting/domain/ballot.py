@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from wsis_shared.errors import AlreadyExists, InvalidInput, PhaseClosed
 from wsis_shared.events import CastVote, EditionSchedule, Finalist, NomineeCard, VoteCast
@@ -159,7 +159,11 @@ class CategoryResults(BaseModel):
     finalists: tuple[Finalist, ...]
     tie_break_rule: str
     bulletin_salt: str
-    valid_votes: int
+    valid_votes: int = Field(description="every valid vote of the category, as in its bulletin")
+    # Nominations withdrawn during the window: their votes stay valid and listed in the
+    # bulletin (their voters find their receipts there) but they cannot be finalists.
+    withdrawn: tuple[str, ...] = ()
+    votes_for_withdrawn: int = 0
     decided_at: datetime
 
     @property

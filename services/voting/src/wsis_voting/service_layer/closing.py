@@ -35,13 +35,17 @@ async def finalise_edition(uow: UnitOfWork, year: int, now: datetime) -> list[Ca
     for category, zeroes in sorted(by_category.items()):
         counted = {c.entry_id: c for c in await uow.votes.valid_counts(year, category)}
         counts = [counted.get(z.entry_id, z) for z in zeroes]
+        standing = {z.entry_id for z in zeroes}
+        withdrawn = sorted(entry for entry in counted if entry not in standing)
         results = CategoryResults(
             edition=year,
             category=category,
             finalists=finalists(counts),
             tie_break_rule=TIE_BREAK_RULE,
             bulletin_salt=secrets.token_hex(16),
-            valid_votes=sum(c.votes for c in counts),
+            valid_votes=sum(c.votes for c in counted.values()),
+            withdrawn=tuple(withdrawn),
+            votes_for_withdrawn=sum(counted[entry].votes for entry in withdrawn),
             decided_at=now,
         )
         await uow.results.add(results)
@@ -86,7 +90,9 @@ async def champions(runner: Runner, *, year: int) -> list[CategoryResults]:
 async def bulletin(
     runner: Runner, *, year: int, category: Category
 ) -> tuple[CategoryResults, dict[str, list[str]]] | None:
-    """The salt and, per nominee, the sorted hashes of its valid votes' receipts."""
+    """The salt and, per nominee voted for (and per finalist), the sorted hashes of its valid
+    votes' receipts: together exactly the category's `valid_votes`, the votes for nominations
+    withdrawn during the window (`CategoryResults.withdrawn`) included."""
 
     async def work(uow: UnitOfWork) -> tuple[CategoryResults, dict[str, list[str]]] | None:
         results = await uow.results.find(year, category)

@@ -25,7 +25,11 @@ class CategoryChampions(BaseModel):
     category: Category
     finalists: tuple[Finalist, ...]
     tie_break_rule: str
-    valid_votes: int
+    valid_votes: int = Field(description="every valid vote of the category, as in its bulletin")
+    votes_for_withdrawn: int = Field(
+        description="of those, votes for nominations withdrawn during the window: they stay in "
+        "the bulletin (their voters find their receipts) and cannot make a finalist"
+    )
     decided_at: datetime
 
 
@@ -43,6 +47,10 @@ async def get_champions(year: EditionYear, uow: UoW) -> list[CategoryChampions]:
 class BulletinNominee(BaseModel):
     entry_id: str
     votes: int
+    withdrawn: bool = Field(
+        description="the nomination was withdrawn during the window: its votes are listed, it "
+        "could not be a finalist"
+    )
     receipt_hashes: list[str]
 
 
@@ -51,6 +59,7 @@ class Bulletin(BaseModel):
     category: Category
     salt: str
     how_to_check: str
+    valid_votes: int = Field(description="the sum of all nominees' votes: the champions' figure")
     nominees: list[BulletinNominee]
 
 
@@ -69,10 +78,17 @@ async def get_bulletin(year: EditionYear, category: Category, uow: UoW) -> Bulle
         salt=results.bulletin_salt,
         how_to_check=(
             "sha256 of '<salt>:<your receipt id>' in hex is in your nominee's receipt_hashes; "
-            "each nominee's votes equal the number of its hashes"
+            "each nominee's votes equal the number of its hashes, and together they make "
+            "valid_votes, the figure published with the champions"
         ),
+        valid_votes=sum(len(found_hashes) for found_hashes in hashes.values()),
         nominees=[
-            BulletinNominee(entry_id=entry, votes=len(found_hashes), receipt_hashes=found_hashes)
+            BulletinNominee(
+                entry_id=entry,
+                votes=len(found_hashes),
+                withdrawn=entry in results.withdrawn,
+                receipt_hashes=found_hashes,
+            )
             for entry, found_hashes in hashes.items()
         ],
     )
