@@ -22,6 +22,8 @@ from wsis_submissions.adapters import repositories
 from wsis_submissions.adapters.repositories import SubmissionsUnitOfWork
 from wsis_submissions.app import SERVICE
 from wsis_submissions.domain.entries import EntryContent
+from wsis_submissions.domain.similarity import NORMALISER_VERSION
+from wsis_submissions.entrypoints.scheduler import refresh_fingerprints_once
 from wsis_submissions.service_layer import editions, entries
 from wsis_submissions.service_layer.entries import NearDuplicate
 from wsis_submissions.service_layer.unit_of_work import Runner
@@ -191,3 +193,35 @@ async def test_a_team_sees_an_opening_at_once_and_a_close_elsewhere_at_most_a_se
     ] == [Phase.REVIEW]
     with pytest.raises(PhaseClosed):
         await submit(3)
+
+
+async def test_fingerprints_of_an_earlier_normaliser_are_made_again_once(
+    resources: Resources,
+) -> None:
+    """An entry submitted before the normaliser learnt Hindi words is found by a new submission of
+    the same project once the worker has refreshed its fingerprint."""
+    runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
+    await edition_2030(runner, created_at=NOW)
+    await editions.apply_schedule(runner, clock(NOW))
+    team = Principal(subject="t1", roles=frozenset({Role.SUBMITTER}), organisation_id="org-1")
+    rival = Principal(subject="t2", roles=frozenset({Role.SUBMITTER}), organisation_id="org-2")
+    hindi = content("किसानों के लिए डिजिटल कौशल", "क")
+    draft = await entries.create_draft(runner, clock(NOW), year=2030, content=hindi, author=team)
+    await entries.submit_entry(runner, clock(NOW), entry_id=draft.entry_id, author=team)
+    stored = resources.db["entries"]
+    current = (await stored.find_one({"_id": draft.entry_id}))["similarity"]  # type: ignore[index]
+    assert current["normaliser"] == NORMALISER_VERSION
+    # As version 1 left it: other band keys, no version.
+    await stored.update_one(
+        {"_id": draft.entry_id},
+        {"$set": {"similarity.bands": ["t0:stale"]}, "$unset": {"similarity.normaliser": ""}},
+    )
+
+    assert refresh_fingerprints_once in SERVICE.tasks, "the worker runs it at start"
+    await refresh_fingerprints_once(resources, asyncio.Event())
+    assert await repositories.refresh_stale_fingerprints(resources.db) == 0, "once"
+    refreshed = (await stored.find_one({"_id": draft.entry_id}))["similarity"]  # type: ignore[index]
+    assert refreshed == current
+    copy = await entries.create_draft(runner, clock(NOW), year=2030, content=hindi, author=rival)
+    with pytest.raises(NearDuplicate):
+        await entries.submit_entry(runner, clock(NOW), entry_id=copy.entry_id, author=rival)

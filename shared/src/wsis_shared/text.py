@@ -37,6 +37,14 @@ def word_count(text: str) -> int:
     return count
 
 
+def words(text: str) -> list[str]:
+    """The words of `text` as ICU segments them (dictionaries for Chinese, Japanese, Thai…),
+    without the spaces and punctuation between them."""
+    if not text:
+        return []
+    return [s for s in WordBreaker(unicodedata.normalize("NFC", text), _LOCALE) if _is_word(s)]
+
+
 def _is_word(segment: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" for ch in segment)
 

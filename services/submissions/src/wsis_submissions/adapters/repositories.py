@@ -18,7 +18,7 @@ from wsis_shared.uow import MongoUnitOfWork
 from wsis_shared.vocabulary import Phase
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.domain.entries import Eligibility, Entry
-from wsis_submissions.domain.similarity import Fingerprint
+from wsis_submissions.domain.similarity import NORMALISER_VERSION, Fingerprint
 from wsis_submissions.service_layer.unit_of_work import EntryFilter, HistoryRecord, SimilarEntry
 
 INDEXES: Final = {
@@ -41,6 +41,40 @@ INDEXES: Final = {
     ],
     "entry_history": [IndexModel([("entry_id", ASCENDING), ("version", ASCENDING)])],
 }
+
+
+def similarity_fields(fingerprint: Fingerprint) -> dict[str, Any]:
+    return {
+        "title": Binary(fingerprint.title),
+        "description": Binary(fingerprint.description),
+        "bands": fingerprint.band_keys(),
+        "normaliser": NORMALISER_VERSION,
+    }
+
+
+async def refresh_stale_fingerprints(db: Database, batch: int = 200) -> int:
+    """Fingerprints made by an earlier normaliser, made again from their entries' texts (which
+    the entry keeps); returns how many. Idempotent, and safe beside submissions: an entry whose
+    fingerprint was renewed meanwhile no longer matches the filter."""
+    entries = db["entries"]
+    stale = {"similarity": {"$exists": True}, "similarity.normaliser": {"$ne": NORMALISER_VERSION}}
+    refreshed = 0
+    while True:
+        found = await entries.find(
+            stale, {"content.title": 1, "content.short_description": 1}
+        ).to_list(batch)
+        if not found:
+            return refreshed
+        for document in found:
+            content = document.get("content") or {}
+            fingerprint = Fingerprint.of(
+                content.get("title") or "", content.get("short_description") or ""
+            )
+            await entries.update_one(
+                {"_id": document["_id"]} | stale,
+                {"$set": {"similarity": similarity_fields(fingerprint)}},
+            )
+            refreshed += 1
 
 
 def _edition_document(edition: Edition) -> dict[str, Any]:
@@ -150,11 +184,7 @@ class MongoEntryRepository:
     async def save(self, entry: Entry, fingerprint: Fingerprint | None = None) -> None:
         update: dict[str, Any] = _entry_fields(entry)
         if fingerprint is not None:
-            update["similarity"] = {
-                "title": Binary(fingerprint.title),
-                "description": Binary(fingerprint.description),
-                "bands": fingerprint.band_keys(),
-            }
+            update["similarity"] = similarity_fields(fingerprint)
         try:
             result = await self._collection.update_one(
                 {"_id": entry.entry_id, "version": {"$lt": entry.version}},

@@ -9,13 +9,14 @@ there are. Candidates are then compared on their signatures (estimated Jaccard s
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 from datasketch import MinHash
+
+from wsis_shared.text import words
 
 TITLE_PERMUTATIONS: Final = 64
 DESCRIPTION_PERMUTATIONS: Final = 128
@@ -29,13 +30,32 @@ DESCRIPTION_THRESHOLD: Final = 0.7
 _SEED: Final = 20_05
 _SCHEME: Final = "affine32"
 
-_NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
+# The normaliser's version, stored with each fingerprint: a fingerprint made by an earlier one
+# is made again from the entry's text (`stale_fingerprints`), or it would never match today's.
+NORMALISER_VERSION: Final = 2
+
+
+# Indic virama and nukta make other letters of the ones they follow (क्ष is not कष): kept.
+_LETTER_MAKING_MARKS: Final = frozenset({7, 9})
 
 
 def normalise(text: str) -> str:
+    """Case, accents (é, ё, Arabic and Hebrew vowel points) and punctuation do not tell two
+    projects apart; the words are ICU's. Version 1 replaced every mark that is not an accent by
+    a space — a Hindi or Tamil word fell apart at each vowel sign — and split only at spaces, so
+    a Chinese, Japanese or Thai description was a handful of clause-long "words" and a reworded
+    copy went unnoticed. Latin, Greek and Cyrillic texts normalise as they did."""
     text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LMN" or ch == "_" else " " for ch in text)
+    return " ".join(_without_accents(word) for word in words(kept))
+
+
+def _without_accents(word: str) -> str:
+    return "".join(
+        ch
+        for ch in unicodedata.normalize("NFKD", word)
+        if unicodedata.combining(ch) in _LETTER_MAKING_MARKS or not unicodedata.combining(ch)
+    )
 
 
 # Drawing the permutations is most of a MinHash's cost: draw them once per size.

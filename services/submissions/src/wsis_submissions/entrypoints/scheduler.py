@@ -1,4 +1,5 @@
-"""The worker's phase scheduler: editions change phase by themselves when the schedule says."""
+"""The worker's own loops: the phase scheduler (editions change phase by themselves when the
+schedule says), and the one-off refresh of fingerprints an earlier normaliser made."""
 
 from __future__ import annotations
 
@@ -10,12 +11,28 @@ from pymongo.errors import PyMongoError
 from wsis_shared.logging import get_logger
 from wsis_shared.runtime import Resources
 from wsis_shared.uow import MongoUnitOfWorkRunner
-from wsis_submissions.adapters.repositories import SubmissionsUnitOfWork
+from wsis_submissions.adapters.repositories import SubmissionsUnitOfWork, refresh_stale_fingerprints
 from wsis_submissions.service_layer.clock import system_clock
 from wsis_submissions.service_layer.editions import apply_schedule
 from wsis_submissions.settings import SubmissionsSettings
 
 log = get_logger(__name__)
+
+
+async def refresh_fingerprints_once(resources: Resources, stop: asyncio.Event) -> None:
+    """After an upgrade of the near-duplicate normaliser: the stored fingerprints it made
+    before, made again, so that an old entry is found by a new submission of the same project."""
+    while not stop.is_set():
+        try:
+            refreshed = await refresh_stale_fingerprints(resources.db)
+        except PyMongoError as exc:
+            log.warning("entries.fingerprints.retrying", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5.0)
+            continue
+        if refreshed:
+            log.info("entries.fingerprints.refreshed", entries=refreshed)
+        return
 
 
 async def run_phase_scheduler(resources: Resources, stop: asyncio.Event) -> None:
