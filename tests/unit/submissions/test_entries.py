@@ -650,17 +650,47 @@ async def test_titles_of_emoji_only_are_not_all_the_same_title(
         content=content(title="📚✏️🎓", short_description=words(160, "m")),
         author=bob,
     )
+    # The same title, and half the description kept: the same project.
+    half_kept = " ".join(words(170).split()[:85]) + " " + words(85, "q")
     again = await create_draft(
         runner,
         clock,
         year=YEAR,
-        content=content(title="🌍🌱💧", category=Category.C3, short_description=words(160, "q")),
+        content=content(title="🌍🌱💧", category=Category.C3, short_description=half_kept),
         author=bob,
     )
 
     await submit_entry(runner, clock, entry_id=other.entry_id, author=bob)
     with pytest.raises(NearDuplicate):  # the very same emoji title is still the same title
         await submit_entry(runner, clock, entry_id=again.entry_id, author=bob)
+
+
+async def test_a_common_title_with_another_description_is_another_project(
+    runner: FakeRunner, clock: FixedClock
+) -> None:
+    """Many countries submit a "National Broadband Strategy": the title alone never refuses."""
+    kenya = await create_draft(
+        runner,
+        clock,
+        year=YEAR,
+        content=content(title="National Broadband Strategy"),
+        author=submitter(),
+    )
+    await submit_entry(runner, clock, entry_id=kenya.entry_id, author=submitter())
+    ghana_team = submitter("kofi", organisation_id="org-gh")
+    ghana = await create_draft(
+        runner,
+        clock,
+        year=YEAR,
+        content=content(
+            title="National Broadband Strategy", country="GH", short_description=words(170, "g")
+        ),
+        author=ghana_team,
+    )
+
+    await submit_entry(runner, clock, entry_id=ghana.entry_id, author=ghana_team)
+
+    assert len(runner.published) == 2
 
 
 async def test_a_previous_winner_is_not_eligible(clock: FixedClock) -> None:

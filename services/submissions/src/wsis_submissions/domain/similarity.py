@@ -26,6 +26,11 @@ TITLE_ROWS_PER_BAND: Final = 8
 DESCRIPTION_ROWS_PER_BAND: Final = 4
 TITLE_THRESHOLD: Final = 0.85
 DESCRIPTION_THRESHOLD: Final = 0.7
+# A title alone never decides: "National Broadband Strategy" names the projects of many
+# countries, and a ministry's "… Plan 2025" is not its winning "… Plan 2020". A near-identical
+# title counts with a description that shares a fifth of its word triples (two different
+# projects share almost none; a copy with half its description rewritten shares more).
+DESCRIPTION_THRESHOLD_WITH_TITLE: Final = 0.2
 # Fixed seed and scheme: signatures stored yesterday must compare with today's.
 _SEED: Final = 20_05
 _SCHEME: Final = "affine32"
@@ -118,7 +123,9 @@ class Fingerprint:
 
     def is_near_duplicate_of(self, other: Fingerprint) -> bool:
         title, description = self.similarity(other)
-        return title >= TITLE_THRESHOLD or description >= DESCRIPTION_THRESHOLD
+        return description >= DESCRIPTION_THRESHOLD or (
+            title >= TITLE_THRESHOLD and description >= DESCRIPTION_THRESHOLD_WITH_TITLE
+        )
 
 
 def _array(raw: bytes) -> np.ndarray:
