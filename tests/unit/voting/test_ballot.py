@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wsis_shared.errors import InvalidInput, PhaseClosed
+from wsis_shared.errors import InvalidInput, NotFound, PhaseClosed
 from wsis_shared.events import EditionSchedule, NomineeCard
 from wsis_shared.vocabulary import Category, Phase, Region, StakeholderType
 from wsis_voting.domain.ballot import (
@@ -103,13 +103,49 @@ def test_after_the_window_closes_voting_is_refused(phase: Phase) -> None:
     assert refused.value.extensions["closes_at"] == VOTING_OPENS + timedelta(days=30)
 
 
-def test_an_edition_never_announced_is_closed_without_dates() -> None:
-    with pytest.raises(PhaseClosed) as refused:
-        VotingEdition(year=YEAR).require_open_window()
+CLOSES = VOTING_OPENS + timedelta(days=30)
 
-    assert "opens_at" not in refused.value.extensions
-    assert "closes_at" not in refused.value.extensions
-    assert "has not opened yet" in refused.value.detail
+
+def test_the_clock_closes_the_window_at_the_scheduled_time() -> None:
+    edition = _edition(Phase.VOTING)
+    edition.phase_changed_at = VOTING_OPENS
+    with pytest.raises(PhaseClosed, match="is closed"):
+        edition.require_open_window(CLOSES)
+
+
+def test_voting_opened_again_by_an_admin_after_the_close_stays_open_until_their_next_change() -> (
+    None
+):
+    """After an outage on the last day the organisers extend voting by opening it again."""
+    edition = _edition(Phase.VOTING)
+    edition.phase_changed_at = CLOSES + timedelta(hours=2)
+    edition.require_open_window(CLOSES + timedelta(hours=5))
+
+
+def test_once_the_results_are_decided_voting_never_opens_again() -> None:
+    edition = _edition(Phase.VOTING)  # an admin's override back to voting, after the results
+    edition.phase_changed_at = CLOSES + timedelta(days=2)
+    edition.finalised_at = CLOSES + timedelta(days=1)
+    with pytest.raises(PhaseClosed) as refused:
+        edition.require_open_window(CLOSES + timedelta(days=2, hours=1))
+
+    assert "results were decided" in refused.value.detail
+    assert "cannot open again" in refused.value.detail
+
+
+def test_a_paused_or_early_closed_window_says_so() -> None:
+    paused = _edition(Phase.REVIEW)
+    with pytest.raises(PhaseClosed, match="paused by the organisers"):
+        paused.require_open_window(NOW)
+    closed_early = _edition(Phase.SELECTION)
+    closed_early.phase_changed_at = NOW
+    with pytest.raises(PhaseClosed, match="closed early by the organisers on 2027-04-04"):
+        closed_early.require_open_window(NOW + timedelta(hours=1))
+
+
+def test_an_edition_never_announced_is_not_found() -> None:
+    with pytest.raises(NotFound, match="no edition 2027"):
+        VotingEdition(year=YEAR).require_open_window()
 
 
 # --- the choice ----------------------------------------------------------------------------------

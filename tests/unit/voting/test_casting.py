@@ -15,7 +15,14 @@ from tests.unit.voting.fakes import FakeRunner, InMemoryVoteStore, State
 from tests.unit.voting.test_ballot import KEY, NOW, VOTER, YEAR, _edition, _nominee
 from wsis_shared.auth import Principal
 from wsis_shared.errors import Conflict, InvalidInput, PhaseClosed
-from wsis_shared.events import ChampionsAnnounced, VotesRuledOut, encode, topic_of
+from wsis_shared.events import (
+    ChampionsAnnounced,
+    EditionSchedule,
+    PhaseChange,
+    VotesRuledOut,
+    encode,
+    topic_of,
+)
 from wsis_shared.vocabulary import Category, Phase, Role
 from wsis_voting.domain.ballot import AlreadyVoted, Vote, tally_key, voter_pseudonym
 from wsis_voting.domain.invalidation import InvalidationRule
@@ -24,7 +31,7 @@ from wsis_voting.entrypoints.http.voting import VoteCreate
 from wsis_voting.service_layer import closing, invalidation, tally_audit
 from wsis_voting.service_layer.casting import cast_vote
 from wsis_voting.service_layer.unit_of_work import UnitOfWork
-from wsis_voting.service_layer.voting import count_votes, results, votes_of
+from wsis_voting.service_layer.voting import count_votes, record_phase, results, votes_of
 
 ADMIN = Principal(subject="admin", roles=frozenset({Role.ADMIN}))
 
@@ -289,6 +296,74 @@ def test_ties_go_to_the_nominee_that_reached_its_count_first() -> None:
         ("mid", 4),
         ("same-time-a", 5),
     ], "a tie at the fifth place: exactly five finalists"
+
+
+async def test_a_retry_after_the_close_gets_the_vote_accepted_before_it(
+    runner: FakeRunner,
+) -> None:
+    first = await vote(runner, "entry-1", key="k-1")
+    runner.state.editions[YEAR].phase = Phase.SELECTION
+
+    assert await vote(runner, "entry-1", key="k-1", minutes=1) == first
+    with pytest.raises(PhaseClosed):
+        await vote(runner, "entry-1", minutes=1)  # no key: nothing tells it is a retry
+    with pytest.raises(PhaseClosed):
+        await vote(runner, "entry-1", key="k-2", minutes=1)
+    with pytest.raises(InvalidInput, match="another entry"):
+        await vote(runner, "entry-2", key="k-1", minutes=1)
+
+
+def _phase_change(phase: Phase) -> PhaseChange:
+    return PhaseChange(
+        year=YEAR,
+        phase=phase,
+        previous_phase=Phase.VOTING,
+        changed_by="admin",
+        schedule=runner_schedule(),
+    )
+
+
+def runner_schedule() -> EditionSchedule:
+    schedule = _edition().schedule
+    assert schedule is not None
+    return schedule
+
+
+async def test_a_phase_event_older_than_the_one_applied_changes_nothing(
+    runner: FakeRunner,
+) -> None:
+    async def record(phase: Phase, version: int) -> None:
+        async def work(uow: UnitOfWork) -> None:
+            change = _phase_change(phase)
+            await record_phase(uow, change, version=version, changed_at=NOW, now=NOW)
+
+        await runner.run(work)
+
+    await record(Phase.SELECTION, version=5)
+    await record(Phase.VOTING, version=4)  # replayed from the dead letters, say
+    await record(Phase.VOTING, version=5)  # redelivered
+
+    assert runner.state.editions[YEAR].phase == Phase.SELECTION
+    await record(Phase.RESULTS, version=6)
+    assert runner.state.editions[YEAR].phase == Phase.RESULTS
+
+
+async def test_results_wait_the_grace_from_when_voting_learnt_of_the_close(
+    runner: FakeRunner,
+) -> None:
+    """A close handled a minute late (a consumer's lag) still leaves the votes in flight their
+    grace period."""
+    await vote(runner, "entry-1")
+    learnt = NOW + timedelta(minutes=1)
+
+    async def work(uow: UnitOfWork) -> None:
+        change = _phase_change(Phase.SELECTION)
+        await record_phase(uow, change, version=9, changed_at=NOW, now=learnt)
+
+    await runner.run(work)
+
+    assert await closing.finalise_closed_windows(runner, [YEAR], learnt + timedelta(seconds=1)) == 0
+    assert await closing.finalise_closed_windows(runner, [YEAR], learnt + timedelta(seconds=6)) == 2
 
 
 async def _close(runner: FakeRunner, after: timedelta = timedelta(seconds=10)) -> int:

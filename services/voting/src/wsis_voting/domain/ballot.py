@@ -10,7 +10,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wsis_shared.errors import AlreadyExists, InvalidInput, PhaseClosed
+from wsis_shared.errors import AlreadyExists, InvalidInput, NotFound, PhaseClosed
 from wsis_shared.events import CastVote, EditionSchedule, Finalist, NomineeCard, VoteCast
 from wsis_shared.vocabulary import Category, Phase, vote_counts_public
 
@@ -28,23 +28,47 @@ class VotingEdition(BaseModel):
     schedule: EditionSchedule | None = None
     categories: tuple[Category, ...] = ()
     show_running_counts: bool = False
-    phase_changed_at: datetime | None = None
+    # The edition event applied last (its aggregate version): an older one arriving late — a
+    # redelivery, a replay from the dead letters — changes nothing.
+    version: int = 0
+    phase_changed_at: datetime | None = None  # when the submissions service changed it
+    phase_recorded_at: datetime | None = None  # when this service learnt of it
     finalised_at: datetime | None = None
     # Once the results are decided no ruling needs the voters' addresses: they are erased.
     addresses_erased_at: datetime | None = None
 
     @property
+    def known(self) -> bool:
+        """Heard of from the editions topic (an unknown year reads as a blank edition)."""
+        return self.version > 0 or self.schedule is not None
+
+    @property
     def window_closed(self) -> bool:
         return self.phase.order > Phase.VOTING.order
+
+    def applies(self, aggregate_version: int) -> bool:
+        return aggregate_version > self.version
 
     def require_open_window(self, now: datetime | None = None) -> None:
         """Open while the edition is in its voting phase and, when a closing time is set, not
         past it: the clock closes the window to the second even before the phase event
-        arrives."""
-        past_closing = (
-            now is not None and self.schedule is not None and now >= self.schedule.voting_closes
+        arrives — unless an admin opened voting again after that time (an outage on the last
+        day, say): then the window stays open until the admin's next change. Never again once
+        the results are decided: they were computed from the votes of that moment."""
+        if not self.known:
+            raise NotFound(f"no edition {self.year} is known to public voting")
+        reopened_after_close = (
+            self.schedule is not None
+            and self.phase_changed_at is not None
+            and self.phase_changed_at >= self.schedule.voting_closes
         )
-        if self.phase == Phase.VOTING and not past_closing:
+        past_closing = (
+            now is not None
+            and self.schedule is not None
+            and now >= self.schedule.voting_closes
+            and not reopened_after_close
+        )
+        if self.phase == Phase.VOTING and not past_closing and self.finalised_at is None:
             return
         window = {}
         if self.schedule is not None:
@@ -52,21 +76,34 @@ class VotingEdition(BaseModel):
                 "opens_at": self.schedule.voting_opens,
                 "closes_at": self.schedule.voting_closes,
             }
-        state = (
-            "has not opened yet"
-            if self.phase.order < Phase.VOTING.order and not past_closing
-            else "is closed"
-        )
-        when = (
-            f" ({window['opens_at'].isoformat()} – {window['closes_at'].isoformat()})"
-            if window
-            else ""
-        )
         raise PhaseClosed(
-            f"public voting for edition {self.year} {state}{when}",
+            f"public voting for edition {self.year} {self._why_closed(now, past_closing)}",
             current_phase=self.phase,
             required_phase=Phase.VOTING,
             **window,
+        )
+
+    def _why_closed(self, now: datetime | None, past_closing: bool) -> str:
+        if self.finalised_at is not None:
+            return (
+                f"is closed: its results were decided on {self.finalised_at:%Y-%m-%d %H:%M} UTC "
+                "from the votes cast until then, and voting cannot open again"
+            )
+        schedule = self.schedule
+        if schedule is None:
+            return "is closed" if self.window_closed else "has not opened yet"
+        window = f"{schedule.voting_opens.isoformat()} – {schedule.voting_closes.isoformat()}"
+        if past_closing or (self.window_closed and (now is None or now >= schedule.voting_closes)):
+            return f"is closed (scheduled {window})"
+        if self.window_closed:
+            changed = self.phase_changed_at
+            on = f" on {changed:%Y-%m-%d %H:%M} UTC" if changed else ""
+            return f"was closed early by the organisers{on} (scheduled {window})"
+        if now is not None and now >= schedule.voting_opens:
+            return f"is paused by the organisers (scheduled {window})"
+        return (
+            f"has not opened yet (opens {schedule.voting_opens.isoformat()}, closes "
+            f"{schedule.voting_closes.isoformat()})"
         )
 
     def counts_are_public(self) -> bool:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from wsis_shared.events import EditionCreated, EditionPhaseChanged, NominationDecided, VoteCast
+from wsis_shared.events import (
+    EditionCreated,
+    EditionPhaseChanged,
+    NominationDecided,
+    VoteCast,
+    utcnow,
+)
 from wsis_shared.messaging import Handlers, Tx
 from wsis_voting.adapters.repositories import VotingUnitOfWork
 from wsis_voting.service_layer import voting
@@ -20,12 +26,18 @@ def _uow(tx: Tx) -> VotingUnitOfWork:
 
 @ballot_handlers.on(EditionCreated)
 async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
-    await voting.record_edition(_uow(tx), event.payload)
+    await voting.record_edition(_uow(tx), event.payload, event.aggregate_version)
 
 
 @ballot_handlers.on(EditionPhaseChanged)
 async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
-    await voting.record_phase(_uow(tx), event.payload, event.occurred_at)
+    await voting.record_phase(
+        _uow(tx),
+        event.payload,
+        version=event.aggregate_version,
+        changed_at=event.occurred_at,
+        now=utcnow(),
+    )
 
 
 @ballot_handlers.on(NominationDecided)

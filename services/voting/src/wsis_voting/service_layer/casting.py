@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
-from wsis_shared.errors import InvalidInput
+from wsis_shared.errors import InvalidInput, PhaseClosed
 from wsis_shared.vocabulary import Category
 from wsis_voting.domain.ballot import (
     AlreadyVoted,
@@ -47,7 +47,17 @@ async def cast_vote(
     # MongoDB keeps milliseconds: the receipt must say exactly what is stored, so that a retry
     # (answered from the store) gets the very same answer.
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    (await store.edition(edition)).require_open_window(now)
+    try:
+        (await store.edition(edition)).require_open_window(now)
+    except PhaseClosed:
+        # A retry of a vote accepted just before the close (its answer lost on the way) gets
+        # that first answer, not "closed": the voter must not believe the vote was lost.
+        first = await store.existing(edition, category, voter) if idempotency_key else None
+        if first is None or first.idempotency_key != idempotency_key:
+            raise
+        if first.entry_id != entry_id:
+            raise _key_reused() from None
+        return first
     check_ballot_choice(await store.nominee(entry_id), edition, category, entry_id)
     vote = Vote(
         receipt_id=uuid.uuid4().hex,
@@ -66,16 +76,18 @@ async def cast_vote(
         first = await store.existing(edition, category, voter)
         if first is not None and idempotency_key and first.idempotency_key == idempotency_key:
             if first.entry_id != entry_id:  # a retry repeats its request (IETF Idempotency-Key)
-                raise InvalidInput(
-                    "this Idempotency-Key was sent with a vote for another entry: a retry "
-                    "sends the same vote; a new vote needs a new key",
-                    errors=[
-                        {"pointer": "/entry_id", "detail": "not the entry of the first request"}
-                    ],
-                ) from None
+                raise _key_reused() from None
             return first
         raise AlreadyVoted(
             f"you already voted in category {category}: one vote per category",
             category=category,
             receipt_id=first.receipt_id if first else None,
         ) from None
+
+
+def _key_reused() -> InvalidInput:
+    return InvalidInput(
+        "this Idempotency-Key was sent with a vote for another entry: a retry sends the same "
+        "vote; a new vote needs a new key",
+        errors=[{"pointer": "/entry_id", "detail": "not the entry of the first request"}],
+    )

@@ -26,7 +26,8 @@ async def finalise_edition(uow: UnitOfWork, year: int, now: datetime) -> list[Ca
     edition = await uow.editions.get(year)
     if not edition.window_closed or edition.finalised_at is not None:
         return []
-    if edition.phase_changed_at is not None and now < edition.phase_changed_at + GRACE:
+    learnt_at = edition.phase_recorded_at or edition.phase_changed_at
+    if learnt_at is not None and now < learnt_at + GRACE:
         return []
     by_category: dict[Category, list[NomineeCount]] = defaultdict(list)
     for nominee in await uow.nominees.on_ballot(year):

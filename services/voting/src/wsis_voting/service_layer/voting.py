@@ -8,24 +8,52 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from wsis_shared.events import EditionPayload, NominationDecision, PhaseChange, VoteCast
-from wsis_shared.vocabulary import Category
+from wsis_shared.logging import get_logger
+from wsis_shared.vocabulary import Category, Phase
 from wsis_voting.domain.ballot import Nominee, Vote
 from wsis_voting.service_layer.unit_of_work import Runner, UnitOfWork
 
+log = get_logger(__name__)
 
-async def record_edition(uow: UnitOfWork, payload: EditionPayload) -> None:
+
+async def record_edition(uow: UnitOfWork, payload: EditionPayload, version: int) -> None:
     edition = await uow.editions.get(payload.year)
+    if not edition.applies(version):
+        return
+    edition.version = version
     edition.schedule = payload.schedule
     edition.categories = payload.categories
     edition.show_running_counts = payload.show_running_counts
     await uow.editions.save(edition)
 
 
-async def record_phase(uow: UnitOfWork, change: PhaseChange, at: datetime) -> None:
+async def record_phase(
+    uow: UnitOfWork, change: PhaseChange, *, version: int, changed_at: datetime, now: datetime
+) -> None:
+    """The edition's new phase, unless this event is older than the one applied last. Results
+    wait a grace period counted from `now`, when this service learnt of the change: an event
+    handled late (a consumer's lag, a restart) must not cut short the votes still in flight."""
     edition = await uow.editions.get(change.year)
+    if not edition.applies(version):
+        log.info(
+            "edition.phase.stale_event_ignored",
+            edition=change.year,
+            phase=change.phase,
+            version=version,
+            applied_version=edition.version,
+        )
+        return
+    if edition.finalised_at is not None and change.phase == Phase.VOTING:
+        log.warning(
+            "edition.phase.voting_after_results",
+            edition=change.year,
+            detail="the results were decided; votes stay refused",
+        )
+    edition.version = version
     edition.phase = change.phase
     edition.schedule = change.schedule
-    edition.phase_changed_at = at
+    edition.phase_changed_at = changed_at
+    edition.phase_recorded_at = now
     await uow.editions.save(edition)
 
 
