@@ -24,9 +24,9 @@ from wsis_submissions.app import SERVICE
 from wsis_submissions.domain.entries import EntryContent
 from wsis_submissions.domain.similarity import NORMALISER_VERSION
 from wsis_submissions.entrypoints.scheduler import refresh_fingerprints_once
-from wsis_submissions.service_layer import editions, entries
+from wsis_submissions.service_layer import admin, editions, entries
 from wsis_submissions.service_layer.entries import NearDuplicate
-from wsis_submissions.service_layer.unit_of_work import Runner
+from wsis_submissions.service_layer.unit_of_work import EntryFilter, Runner
 from wsis_submissions.settings import SubmissionsSettings
 
 pytestmark = pytest.mark.integration
@@ -225,3 +225,37 @@ async def test_fingerprints_of_an_earlier_normaliser_are_made_again_once(
     copy = await entries.create_draft(runner, clock(NOW), year=2030, content=hindi, author=rival)
     with pytest.raises(NearDuplicate):
         await entries.submit_entry(runner, clock(NOW), entry_id=copy.entry_id, author=rival)
+
+
+async def test_the_admins_pages_end_with_the_entries_made_while_paging(
+    resources: Resources,
+) -> None:
+    runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
+    await edition_2030(runner, created_at=NOW)
+    await editions.apply_schedule(runner, clock(NOW))
+    made: list[str] = []
+
+    async def make(n: int) -> None:
+        team = Principal(
+            subject=f"t{n}", roles=frozenset({Role.SUBMITTER}), organisation_id=f"org-{n}"
+        )
+        draft = await entries.create_draft(
+            runner, clock(NOW), year=2030, content=content(f"Project {n}", f"s{n}"), author=team
+        )
+        made.append(draft.entry_id)
+
+    for n in range(6):
+        await make(n)
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        page, after = await admin.page(
+            runner, edition=2030, where=EntryFilter(), after=after, limit=2
+        )
+        seen += [entry.entry_id for entry in page]
+        if after is None:
+            break
+        await make(len(made))  # a team saves a new draft while the admin reads on
+
+    assert sorted(seen) == sorted(made), "every entry once, the new ones too"
+    assert seen == made, "in the order they were made"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 
 from wsis_shared.auth import Principal
 from wsis_shared.errors import Conflict, Forbidden, NotFound
+from wsis_shared.identifiers import time_ordered_uuid
 from wsis_shared.vocabulary import Role
 from wsis_submissions.domain.entries import Eligibility, Entry, EntryContent
 from wsis_submissions.domain.similarity import Fingerprint
@@ -101,7 +101,9 @@ async def create_draft(
             edition.require_category(content.category)
         now = clock()
         entry = Entry(
-            entry_id=str(uuid.uuid4()),
+            entry_id=str(
+                time_ordered_uuid()
+            ),  # new entries sort last: the admin's pages end with them
             edition=year,
             organisation_id=organisation_id,
             created_by=author.subject,

@@ -41,7 +41,10 @@ async def list_all(
     where: Annotated[EntryFilter, Query()],
     cursor: Annotated[
         uuid.UUID | None,
-        Query(description="the `next_cursor` of the page before (entry ids are the cursors)"),
+        Query(
+            description="the `next_cursor` of the page before (entry ids, time-ordered, are "
+            "the cursors: entries come in the order they were created)"
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntryPage:
