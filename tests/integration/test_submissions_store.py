@@ -259,3 +259,35 @@ async def test_the_admins_pages_end_with_the_entries_made_while_paging(
 
     assert sorted(seen) == sorted(made), "every entry once, the new ones too"
     assert seen == made, "in the order they were made"
+
+
+async def test_the_same_project_submitted_at_the_same_moment_is_stored_once(
+    resources: Resources,
+) -> None:
+    """Four organisations submit one project at once: each submission looked for near-duplicates
+    before the others were stored, yet only one gets in."""
+    runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
+    await edition_2030(runner, created_at=NOW)
+    await editions.apply_schedule(runner, clock(NOW))
+    teams = [
+        Principal(subject=f"t{n}", roles=frozenset({Role.SUBMITTER}), organisation_id=f"org-{n}")
+        for n in range(4)
+    ]
+    drafts = [
+        await entries.create_draft(
+            runner, clock(NOW), year=2030, content=content("Open libraries", "a"), author=team
+        )
+        for team in teams
+    ]
+
+    outcomes = await asyncio.gather(
+        *(
+            entries.submit_entry(runner, clock(NOW), entry_id=draft.entry_id, author=team)
+            for draft, team in zip(drafts, teams, strict=True)
+        ),
+        return_exceptions=True,
+    )
+
+    assert sum(not isinstance(o, BaseException) for o in outcomes) == 1, outcomes
+    assert all(isinstance(o, NearDuplicate) for o in outcomes if isinstance(o, BaseException))
+    assert (await outbox_types(resources)).count("submission.submitted") == 1

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Final
 
 from bson import Binary
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from wsis_shared.errors import AlreadyExists, Conflict, NotFound
@@ -20,6 +20,8 @@ from wsis_submissions.domain.editions import Edition
 from wsis_submissions.domain.entries import Eligibility, Entry
 from wsis_submissions.domain.similarity import NORMALISER_VERSION, Fingerprint
 from wsis_submissions.service_layer.unit_of_work import EntryFilter, HistoryRecord, SimilarEntry
+
+NEAR_DUPLICATE_CLAIMS: Final = "near_duplicate_claims"
 
 INDEXES: Final = {
     "editions": [],
@@ -40,6 +42,7 @@ INDEXES: Final = {
         IndexModel([("similarity.bands", ASCENDING)], name="near_duplicate_bands"),
     ],
     "entry_history": [IndexModel([("entry_id", ASCENDING), ("version", ASCENDING)])],
+    NEAR_DUPLICATE_CLAIMS: [],  # by `_id`, a band key (MongoEntryRepository._claim)
 }
 
 
@@ -168,6 +171,7 @@ def _filter_query(edition: int, where: EntryFilter) -> dict[str, Any]:
 class MongoEntryRepository:
     def __init__(self, db: Database, session: Session) -> None:
         self._collection = db["entries"]
+        self._claims = db[NEAR_DUPLICATE_CLAIMS]
         self._session = session
 
     async def get(self, entry_id: str) -> Entry:
@@ -185,6 +189,7 @@ class MongoEntryRepository:
         update: dict[str, Any] = _entry_fields(entry)
         if fingerprint is not None:
             update["similarity"] = similarity_fields(fingerprint)
+            await self._claim(fingerprint.claim_keys())
         try:
             result = await self._collection.update_one(
                 {"_id": entry.entry_id, "version": {"$lt": entry.version}},
@@ -199,6 +204,17 @@ class MongoEntryRepository:
             ) from exc
         if result.matched_count != 1:
             raise Conflict(f"entry {entry.entry_id} changed meanwhile: reload and try again")
+
+    async def _claim(self, band_keys: list[str]) -> None:
+        """Two submissions of one project at the same moment each looked for near-duplicates in
+        a snapshot without the other, and would both be stored. Each writes band keys here, in
+        its own transaction: near-duplicates share bands, so the second write conflicts, and its
+        transaction runs again — and then finds the first (`Fingerprint.claim_keys`)."""
+        await self._claims.bulk_write(
+            [UpdateOne({"_id": key}, {"$inc": {"claims": 1}}, upsert=True) for key in band_keys],
+            ordered=False,
+            session=self._session,
+        )
 
     async def list_for_organisation(self, edition: int, organisation_id: str) -> list[Entry]:
         cursor = self._collection.find(
