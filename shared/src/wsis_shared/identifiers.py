@@ -12,7 +12,6 @@ import secrets
 import time
 import uuid
 
-
 _last = 0
 
 
