@@ -166,8 +166,16 @@ async def test_from_nomination_to_champions_and_the_winner(
             return len(r.json()) == 1
 
         await eventually(champions_out, what="the finalists to be decided")
-        [c9] = (await http.get(f"{voting}/editions/{YEAR}/champions")).json()
+        # While the expert group judges, the public sees who the finalists are, not their votes
+        # (the edition hides running counts); admins see everything.
+        [hidden] = (await http.get(f"{voting}/editions/{YEAR}/champions")).json()
+        assert {f["votes"] for f in hidden["finalists"]} == {None}
+        assert hidden["valid_votes"] is None
+        r = await http.get(f"{voting}/editions/{YEAR}/bulletins/C9")
+        assert r.status_code == 409, "its counts are published with the results"
+        [c9] = (await http.get(f"{voting}/editions/{YEAR}/champions", headers=admin)).json()
         finalists = [f["entry_id"] for f in c9["finalists"]]
+        assert sorted(finalists) == sorted(f["entry_id"] for f in hidden["finalists"])
         assert finalists[:3] == [entry_of[0], entry_of[1], entry_of[2]]
         assert finalists[3] == entry_of[4], "equal votes: the one that got there first"
         assert finalists[4] == entry_of[3]
@@ -182,7 +190,7 @@ async def test_from_nomination_to_champions_and_the_winner(
         await mongo.close()
 
         # Each voter finds their receipt in the bulletin; each count equals its hashes.
-        r = await http.get(f"{voting}/editions/{YEAR}/bulletins/C9")
+        r = await http.get(f"{voting}/editions/{YEAR}/bulletins/C9", headers=admin)
         bulletin = r.json()
         hashes = {n["entry_id"]: n["receipt_hashes"] for n in bulletin["nominees"]}
         nominee, receipt = receipts["voter-2-0"]
@@ -239,3 +247,13 @@ async def test_from_nomination_to_champions_and_the_winner(
             return votes == [VOTES[n] for n in range(len(ORGS))]
 
         await eventually(counts_public, what="stocktaking's counts without the ruled-out votes")
+
+        async def bulletin_public() -> bool:
+            r = await http.get(f"{voting}/editions/{YEAR}/bulletins/C9")
+            return r.status_code == 200
+
+        await eventually(bulletin_public, what="the bulletin to be published with the results")
+        r = await http.get(f"{voting}/editions/{YEAR}/bulletins/C9")
+        assert r.json() == bulletin, "the one the admin saw"
+        [public] = (await http.get(f"{voting}/editions/{YEAR}/champions")).json()
+        assert public["finalists"] == c9["finalists"]

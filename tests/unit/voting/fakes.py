@@ -106,11 +106,13 @@ class InMemoryVotes:
         categories: tuple[Category, ...],
         cast_from: datetime | None,
         cast_until: datetime | None,
+        ip_prefix: str | None = None,
     ) -> list[tuple[Vote, bool]]:
         return [
             (s.vote, s.counted)
             for s in self._valid(edition)
-            if (not voters or s.vote.voter in voters)
+            if (ip_prefix is None or (s.vote.ip or "").startswith(ip_prefix))
+            and (not voters or s.vote.voter in voters)
             and (not categories or s.vote.category in categories)
             and (cast_from is None or s.vote.cast_at >= cast_from)
             and (cast_until is None or s.vote.cast_at < cast_until)

@@ -41,6 +41,7 @@ from wsis_voting.domain.voters import (
     EmailAddress,
     MailNotSent,
     PendingRegistration,
+    UsedCode,
     Voter,
     VoterKeys,
     VoterTokens,
@@ -65,6 +66,7 @@ POLICY = CodePolicy()
 class VoterState:
     voters: dict[str, Voter] = field(default_factory=dict)
     registrations: dict[str, PendingRegistration] = field(default_factory=dict)
+    used_codes: dict[str, UsedCode] = field(default_factory=dict)
 
 
 class InMemoryVoters:
@@ -80,25 +82,38 @@ class InMemoryVoters:
 
 
 class InMemoryRegistrations:
-    def __init__(self, items: dict[str, PendingRegistration]) -> None:
+    """One document per mailbox, as in MongoDB: a pending code, or the record of a used one."""
+
+    def __init__(self, items: dict[str, PendingRegistration], used: dict[str, UsedCode]) -> None:
         self.items = items
+        self.used_codes = used
 
     async def get(self, address_key: str, now: datetime) -> PendingRegistration | None:
         found = self.items.get(address_key)
         return found.model_copy() if found and found.purge_at > now else None
 
     async def save(self, registration: PendingRegistration) -> None:
+        self.used_codes.pop(registration.address_key, None)
         self.items[registration.address_key] = registration.model_copy()
 
     async def delete(self, address_key: str) -> None:
         self.items.pop(address_key, None)
+        self.used_codes.pop(address_key, None)
+
+    async def mark_used(self, used: UsedCode) -> None:
+        self.items.pop(used.address_key, None)
+        self.used_codes[used.address_key] = used
+
+    async def used(self, address_key: str, now: datetime) -> UsedCode | None:
+        found = self.used_codes.get(address_key)
+        return found if found and found.purge_at > now else None
 
 
 class FakeVoterUnitOfWork(EventRecorder):
     def __init__(self, state: VoterState) -> None:
         super().__init__()
         self.voters = InMemoryVoters(state.voters)
-        self.registrations = InMemoryRegistrations(state.registrations)
+        self.registrations = InMemoryRegistrations(state.registrations, state.used_codes)
 
 
 class Runner(InMemoryRunner[VoterState, FakeVoterUnitOfWork]):

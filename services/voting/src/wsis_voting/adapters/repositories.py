@@ -6,6 +6,7 @@ voter per category"; `tallies` is a projection of `wsis.votes.v1` that must alwa
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -43,6 +44,7 @@ INDEXES: Final = {
 # same key, and WiredTiger steps over the deleted ones on each change — for a count an operator
 # asks for now and then (docs/benchmarks.md, 2026-12-07 night).
 RETIRED_INDEXES: Final = {"votes": ["not_yet_counted"]}
+RULE_OUT_SLICE: Final = 10_000
 
 
 class MongoEditionRepository:
@@ -125,9 +127,14 @@ class MongoVoteRepository:
         categories: tuple[Category, ...],
         cast_from: datetime | None,
         cast_until: datetime | None,
+        ip_prefix: str | None = None,
     ) -> list[tuple[Vote, bool]]:
-        """Valid votes matching the criteria, each with whether the tally counted it."""
+        """Valid votes matching the criteria, each with whether the tally counted it; with
+        `ip_prefix`, only votes whose address begins so (a superset of a range: the caller
+        checks the range itself)."""
         query: dict[str, Any] = {"edition": edition, "invalid": {"$ne": True}}
+        if ip_prefix is not None:
+            query["ip"] = {"$regex": "^" + re.escape(ip_prefix)}
         if voters:
             query["voter"] = {"$in": list(voters)}
         if categories:
@@ -143,11 +150,14 @@ class MongoVoteRepository:
         return [(vote_of(d), bool(d.get("counted"))) async for d in cursor]
 
     async def rule_out(self, receipt_ids: list[str], invalidation_id: str) -> None:
-        await self._collection.update_many(
-            {"_id": {"$in": receipt_ids}},
-            {"$set": {"invalid": True, "invalidation_id": invalidation_id}},
-            session=self._session,
-        )
+        # In slices: a bot farm's hundreds of thousands of receipts in one `$in` would pass
+        # MongoDB's 16 MB limit on a command.
+        for start in range(0, len(receipt_ids), RULE_OUT_SLICE):
+            await self._collection.update_many(
+                {"_id": {"$in": receipt_ids[start : start + RULE_OUT_SLICE]}},
+                {"$set": {"invalid": True, "invalidation_id": invalidation_id}},
+                session=self._session,
+            )
 
     async def valid_counts(self, edition: int, category: Category) -> list[NomineeCount]:
         """Counts from the source of truth: the valid votes themselves."""

@@ -2,8 +2,9 @@
 
 `voters` holds a voter id and the keyed hash of the mailbox (unique: one voter per mailbox), never
 an address. `voter_registrations` holds a pending code (hashed) and the plain address it was sent
-to; a TTL index deletes each document when its code expires, and verification deletes it at
-once, so no address outlives the code sent to it by more than the TTL monitor's minute.
+to; a TTL index deletes each document when its code expires, and verification replaces it at
+once by the record of the used code (its keyed hash and `used_at`, no address), so no address
+outlives the code sent to it by more than the TTL monitor's minute.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pymongo import ASCENDING, IndexModel
 from wsis_shared.messaging import Outbox
 from wsis_shared.mongo import Database, Session
 from wsis_shared.uow import MongoUnitOfWork
-from wsis_voting.domain.voters import PendingRegistration, Voter
+from wsis_voting.domain.voters import PendingRegistration, UsedCode, Voter
 
 VOTER_INDEXES: Final = {
     "voters": [
@@ -55,11 +56,31 @@ class MongoRegistrationRepository:
 
     async def get(self, address_key: str, now: datetime) -> PendingRegistration | None:
         document = await self._collection.find_one(
-            {"_id": address_key, "purge_at": {"$gt": now}}, session=self._session
+            {"_id": address_key, "purge_at": {"$gt": now}, "used_at": {"$exists": False}},
+            session=self._session,
         )
         if document is None:
             return None
         return PendingRegistration.model_validate(document | {"address_key": document["_id"]})
+
+    async def used(self, address_key: str, now: datetime) -> UsedCode | None:
+        document = await self._collection.find_one(
+            {"_id": address_key, "purge_at": {"$gt": now}, "used_at": {"$exists": True}},
+            session=self._session,
+        )
+        if document is None:
+            return None
+        return UsedCode.model_validate(document | {"address_key": document["_id"]})
+
+    async def mark_used(self, used: UsedCode) -> None:
+        # A replacement, not an update: the plain address must not stay in the document.
+        document = used.model_dump(mode="python", exclude={"address_key"})
+        await self._collection.replace_one(
+            {"_id": used.address_key},
+            document | {"purge_at": used.purge_at},
+            upsert=True,
+            session=self._session,
+        )
 
     async def save(self, registration: PendingRegistration) -> None:
         document = registration.model_dump(mode="python", exclude={"address_key"})

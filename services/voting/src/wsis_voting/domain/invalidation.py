@@ -58,6 +58,31 @@ class InvalidationRule(BaseModel):
             raise ValueError("cast_until must be after cast_from")
         return self
 
+    def ip_text_prefix(self) -> str | None:
+        """A beginning every address of `ip_range` has as stored text (an IPv4 address dotted,
+        an IPv6 one compressed), so that MongoDB sends only those votes, not every vote of the
+        edition; `matches_ip` then decides exactly. None when no such text exists (a /7, say)."""
+        if self.ip_range is None:
+            return None
+        network = ipaddress.ip_network(self.ip_range)
+        if isinstance(network, ipaddress.IPv4Network):
+            octets = str(network.network_address).split(".")
+            fixed = network.prefixlen // 8
+            if fixed == 4:
+                return str(network.network_address)
+            return ".".join(octets[:fixed]) + "." if fixed else None
+        # Compressed, an address writes its leading non-zero hextets as they are ("2001:db8:"),
+        # whatever follows; a zero hextet may become part of "::".
+        hextets = network.network_address.exploded.split(":")
+        leading = []
+        for hextet in hextets[: network.prefixlen // 16]:
+            if int(hextet, 16) == 0:
+                break
+            leading.append(format(int(hextet, 16), "x"))
+        if len(leading) == 8:
+            return str(network.network_address)
+        return ":".join(leading) + ":" if leading else None
+
     def matches_ip(self, ip: str | None) -> bool:
         if self.ip_range is None:
             return True

@@ -15,6 +15,9 @@ Pure rules, no I/O:
   resend) and erased with the pending registration: at verification or when its code expires.
 - **Codes**: 6 digits, valid 10 minutes, 5 wrong attempts per code, then a new code is needed;
   a new code no sooner than a minute after the previous one, at most 5 codes per registration.
+  A code works once: entered again (a form sent twice, a retried request) it is recognised as
+  used — only its keyed hash is kept for that, until it would have expired — and the answer says
+  so rather than "expired".
 - **Voter tokens**: RS256, issued by the voting service itself (`iss` "wsis-voting"), the
   subject is the stable voter id (never the address), the role `voter` and nothing else.
 """
@@ -67,6 +70,12 @@ class CodeLocked(WsisError):
     status = 429
     code = "too-many-attempts"
     title = "Too many wrong codes"
+
+
+class CodeAlreadyUsed(WsisError):
+    status = 409
+    code = "code-already-used"
+    title = "This code was used already"
 
 
 class CodeResendRefused(TooManyRequests):
@@ -192,6 +201,7 @@ class CheckOutcome(enum.StrEnum):
     WRONG = "wrong"
     LOCKED = "locked"
     EXPIRED = "expired"
+    USED = "used"  # the right code, entered again after it signed the voter in
 
 
 class CodeCheck(BaseModel):
@@ -248,15 +258,32 @@ class PendingRegistration(BaseModel):
     def can_send_again(self, now: datetime, policy: CodePolicy) -> bool:
         return now >= self.resend_not_before and self.sends < policy.max_sends
 
+    def locked(self, policy: CodePolicy) -> bool:
+        """Its code took the wrong entries it is allowed: only a new code helps."""
+        return self.attempts >= policy.max_attempts
+
     def refuse_resend(self, now: datetime, policy: CodePolicy) -> CodeResendRefused:
+        locked = self.locked(policy)
         if self.sends >= policy.max_sends:
             wait = self.purge_at - now
+            last = (
+                f"the last one is locked after {policy.max_attempts} wrong codes: ask again"
+                if locked
+                else "enter the last one, or ask again"
+            )
             return CodeResendRefused(
-                f"{policy.max_sends} codes were sent for this address already: enter the last "
-                f"one, or ask again once it has expired (in {_minutes(wait)})",
+                f"{policy.max_sends} codes were sent for this address already: {last} once it "
+                f"has expired (in {_minutes(wait)})",
                 retry_after_s=_seconds(wait),
             )
         wait = self.resend_not_before - now
+        if locked:
+            return CodeResendRefused(
+                f"{policy.max_attempts} wrong codes locked the code sent less than "
+                f"{int(policy.resend_after.total_seconds())} seconds ago, and a new code "
+                f"cannot be sent yet: ask again in {_seconds(wait)} s",
+                retry_after_s=_seconds(wait),
+            )
         return CodeResendRefused(
             f"a code was sent less than {int(policy.resend_after.total_seconds())} seconds "
             f"ago: check your mailbox (and its spam folder), or ask again in {_seconds(wait)} s",
@@ -303,6 +330,40 @@ class PendingRegistration(BaseModel):
         outcome = CheckOutcome.WRONG if left > 0 else CheckOutcome.LOCKED
         return CodeCheck(outcome=outcome, attempts_left=left)
 
+    def used(self, now: datetime) -> UsedCode:
+        """What stays of it once its code signed the voter in: the code's keyed hash, no
+        address."""
+        return UsedCode(
+            address_key=self.address_key,
+            code_salt=self.code_salt,
+            code_digest=self.code_digest,
+            used_at=now,
+            code_expires_at=self.code_expires_at,
+        )
+
+
+class UsedCode(BaseModel):
+    """A code that signed a voter in, kept (as its keyed hash, with no address) until it would
+    have expired: entered again — a form sent twice, a retried request whose answer was lost —
+    it gets an answer that says what happened. It never signs anyone in again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    address_key: str
+    code_salt: str
+    code_digest: str
+    used_at: datetime
+    code_expires_at: datetime
+
+    @property
+    def purge_at(self) -> datetime:
+        return self.code_expires_at
+
+    def matches(self, code: str, keys: VoterKeys, now: datetime) -> bool:
+        return now < self.code_expires_at and hmac.compare_digest(
+            code_digest(code, self.code_salt, keys), self.code_digest
+        )
+
 
 def refusal(check: CodeCheck, policy: CodePolicy) -> WsisError:
     """The answer to a code that did not verify, saying what to do next."""
@@ -316,6 +377,11 @@ def refusal(check: CodeCheck, policy: CodePolicy) -> WsisError:
         return CodeLocked(
             f"{policy.max_attempts} wrong codes: this code no longer works; ask for a new code",
             attempts_left=0,
+        )
+    if check.outcome is CheckOutcome.USED:
+        return CodeAlreadyUsed(
+            "this code was already used to sign in (a code works once); ask for a new code to "
+            "sign in on another device"
         )
     return CodeExpired(
         "there is no valid code for this address: it expired (codes last "

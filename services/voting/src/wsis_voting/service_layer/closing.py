@@ -8,8 +8,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Final
 
+from wsis_shared.errors import PhaseClosed
 from wsis_shared.events import ChampionsAnnounced, ChampionsList
-from wsis_shared.vocabulary import Category
+from wsis_shared.vocabulary import Category, Phase
 from wsis_voting.domain.ballot import CategoryResults, tally_key
 from wsis_voting.domain.results import TIE_BREAK_RULE, NomineeCount, finalists, receipt_hash
 from wsis_voting.service_layer.unit_of_work import Runner, UnitOfWork
@@ -81,27 +82,57 @@ async def finalise_closed_windows(runner: Runner, years: list[int], now: datetim
     return decided
 
 
-async def champions(runner: Runner, *, year: int) -> list[CategoryResults]:
-    async def work(uow: UnitOfWork) -> list[CategoryResults]:
-        return await uow.results.of_edition(year)
+async def champions(
+    runner: Runner, *, year: int, privileged: bool
+) -> tuple[bool, list[CategoryResults]]:
+    """The finalists decided at the close, and whether their counts may be shown: the finalists
+    are announced at the close, their votes follow the rule of the results
+    (`VotingEdition.counts_are_public`) — while the expert group judges an edition that hides
+    running counts, the public must not learn them here either. Admins always see them."""
+
+    async def work(uow: UnitOfWork) -> tuple[bool, list[CategoryResults]]:
+        edition = await uow.editions.get(year)
+        counts_public = privileged or edition.counts_are_public()
+        return counts_public, await uow.results.of_edition(year)
 
     return await runner.run(work)
 
 
 async def bulletin(
-    runner: Runner, *, year: int, category: Category
+    runner: Runner, *, year: int, category: Category, privileged: bool, hashes: bool = True
 ) -> tuple[CategoryResults, dict[str, list[str]]] | None:
     """The salt and, per nominee voted for (and per finalist), the sorted hashes of its valid
     votes' receipts: together exactly the category's `valid_votes`, the votes for nominations
-    withdrawn during the window (`CategoryResults.withdrawn`) included."""
+    withdrawn during the window (`CategoryResults.withdrawn`) included.
+
+    None before the close. Its counts are the lengths of its lists, so the public gets it only
+    when the counts are public (`PhaseClosed` until then, saying when); admins always.
+    `hashes=False` reads only which results it belongs to (no vote): enough for a caller that
+    holds the bulletin already to know it is still the one."""
 
     async def work(uow: UnitOfWork) -> tuple[CategoryResults, dict[str, list[str]]] | None:
         results = await uow.results.find(year, category)
         if results is None:
             return None
-        hashes: dict[str, list[str]] = {f.entry_id: [] for f in results.finalists}
+        edition = await uow.editions.get(year)
+        if not privileged and not edition.counts_are_public():
+            when = (
+                f" on {edition.schedule.results_at:%Y-%m-%d %H:%M} UTC"
+                if edition.schedule is not None
+                else ""
+            )
+            raise PhaseClosed(
+                f"the bulletin of {category} in {year} holds the vote counts: it is published "
+                f"with the results{when}",
+                current_phase=edition.phase,
+                required_phase=Phase.RESULTS,
+                **({"results_at": edition.schedule.results_at} if edition.schedule else {}),
+            )
+        if not hashes:
+            return results, {}
+        found: dict[str, list[str]] = {f.entry_id: [] for f in results.finalists}
         async for entry_id, receipt_id in uow.votes.receipts_of(year, category):
-            hashes.setdefault(entry_id, []).append(receipt_hash(results.bulletin_salt, receipt_id))
-        return results, {entry: sorted(found) for entry, found in sorted(hashes.items())}
+            found.setdefault(entry_id, []).append(receipt_hash(results.bulletin_salt, receipt_id))
+        return results, {entry: sorted(listed) for entry, listed in sorted(found.items())}
 
     return await runner.run(work)

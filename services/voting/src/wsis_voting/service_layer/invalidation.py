@@ -41,6 +41,7 @@ async def rule_out_votes(
             categories=rule.categories,
             cast_from=rule.cast_from,
             cast_until=rule.cast_until,
+            ip_prefix=rule.ip_text_prefix(),
         )
         ruled_out = [(vote, counted) for vote, counted in found if rule.matches_ip(vote.ip)]
         invalidation = Invalidation(
@@ -52,13 +53,17 @@ async def rule_out_votes(
             votes_ruled_out=len(ruled_out),
             dry_run=dry_run,
         )
-        if dry_run or not ruled_out:
+        if dry_run:
+            return invalidation
+        # In the audit trail even when it matched nothing: every id an admin was given can be
+        # looked up there, and the trail shows that the rule was tried.
+        await uow.invalidations.add(invalidation)
+        if not ruled_out:
             return invalidation
         await uow.votes.rule_out([v.receipt_id for v, _ in ruled_out], invalidation.invalidation_id)
         counted = Counter((v.category, v.entry_id) for v, was_counted in ruled_out if was_counted)
         for (category, entry_id), votes in counted.items():
             await uow.tallies.increment(year, category, entry_id, by=-votes)
-        await uow.invalidations.add(invalidation)
         by_category: dict[Category, Counter[str]] = defaultdict(Counter)
         for vote, _ in ruled_out:
             by_category[vote.category][vote.entry_id] += 1

@@ -23,6 +23,7 @@ from wsis_voting.domain.voters import (
     EmailAddress,
     MailNotSent,
     PendingRegistration,
+    UsedCode,
     Voter,
     VoterKeys,
     address_key,
@@ -46,6 +47,11 @@ class RegistrationRepository(Protocol):
 
     async def save(self, registration: PendingRegistration) -> None: ...
     async def delete(self, address_key: str) -> None: ...
+    async def mark_used(self, used: UsedCode) -> None:
+        """Replaces the pending registration — its plain address with it — by its used code."""
+
+    async def used(self, address_key: str, now: datetime) -> UsedCode | None:
+        """The address's code that signed a voter in, unless it would have expired by now."""
 
 
 class VoterUnitOfWork(Protocol):
@@ -97,8 +103,9 @@ async def request_code(
 
     A plain request (`resend=False`) while the last code is younger than the resend interval
     sends nothing and answers as if it had (a double-clicked form must not fail); an explicit
-    resend then, or any request once the registration's codes are used up, is refused with the
-    seconds to wait (`CodeResendRefused`).
+    resend then, a request while the last code is locked by wrong entries (it would answer "on
+    its way" and nothing usable would come), or any request once the registration's codes are
+    used up, is refused with the seconds to wait (`CodeResendRefused`).
     """
     key = address_key(address, keys)
 
@@ -113,7 +120,7 @@ async def request_code(
             pending.reissue(
                 address=address, code=code, salt=salt, keys=keys, now=now, policy=policy
             )
-        elif not resend and now < pending.resend_not_before:
+        elif not resend and now < pending.resend_not_before and not pending.locked(policy):
             return pending, None  # asked twice within the interval: the first code stands
         else:
             raise pending.refuse_resend(now, policy)
@@ -165,12 +172,17 @@ async def verify_code(
 ) -> tuple[Voter, bool]:
     """The voter whose address the code proves (created on first verification) and whether
     they are new. A wrong code counts against the code's attempts even though it is refused:
-    the refusal is raised after the attempt has been recorded."""
+    the refusal is raised after the attempt has been recorded. A code works once: entered again
+    (concurrent or retried requests included: one commits, the others run again and find it
+    used) it is refused as used (`CodeAlreadyUsed`), not as expired."""
     key = address_key(address, keys)
 
     async def work(uow: VoterUnitOfWork) -> tuple[CodeCheck, Voter | None, bool]:
         pending = await uow.registrations.get(key, now)
         if pending is None:
+            used = await uow.registrations.used(key, now)
+            if used is not None and used.matches(code, keys, now):
+                return CodeCheck(outcome=CheckOutcome.USED), None, False
             return CodeCheck(outcome=CheckOutcome.EXPIRED), None, False
         check = pending.check(code, keys, now, policy)
         if check.outcome is CheckOutcome.EXPIRED:
@@ -188,7 +200,7 @@ async def verify_code(
         else:
             voter.last_verified_at = now
         await uow.voters.save(voter)
-        await uow.registrations.delete(key)  # the plain address goes with it
+        await uow.registrations.mark_used(pending.used(now))  # the plain address goes
         return check, voter, created
 
     check, voter, created = await runner.run(work)

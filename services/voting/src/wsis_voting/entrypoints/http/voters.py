@@ -2,11 +2,13 @@
 
 Endpoints (anyone may call them):
 - `POST /voters/registrations` {email} → 202: a code is on its way (the same answer for a new
-  address and a voter's known one: asking again is also how a voter signs in again);
+  address and a voter's known one: asking again is also how a voter signs in again); 429 with
+  `Retry-After` while the last code is locked by wrong entries and no new one may be sent yet;
 - `POST /voters/registrations/resend` {email} → 202, or 429 with `Retry-After` when the last
   code is younger than a minute or five codes were sent already;
 - `POST /voters/verification` {email, code} → 200 {token, voter_id, expires_at}, or a reason:
-  400 wrong code (attempts left), 410 expired or never asked for, 429 too many attempts;
+  400 wrong code (attempts left), 409 the code was used already (it works once), 410 expired or
+  never asked for, 429 too many attempts;
 - `GET /voters/bot-challenge` → a proof-of-work challenge when the bot check is on.
 
 Dependencies for other endpoints: `authenticate_voter` (behind `Voter`), `BotCheck` (the
@@ -385,7 +387,9 @@ async def _request_code(
     summary="Ask for a code to sign up, or to sign in again, as a voter (anyone)",
     description=(
         "Sends a one-time code to the address. The answer is the same whether the address is "
-        "new or a voter's already. Asking again within a minute sends nothing new."
+        "new or a voter's already. Asking again within a minute sends nothing new (the code "
+        "sent stands); if that code is locked by wrong entries, 429 with Retry-After says when "
+        "a new one can be sent."
     ),
     responses=_REFUSALS,
 )
@@ -413,6 +417,7 @@ async def resend(
     summary="Enter the code: get a voter token (anyone)",
     responses={
         400: {"description": "wrong code (attempts_left says how many tries remain)"},
+        409: {"description": "the code was used already to sign in: it works once"},
         410: {"description": "the code expired, or none was asked for: ask for a new one"},
         422: {"description": "not an email address, or not a 6-digit code"},
         429: {"description": "too many wrong codes (ask for a new one), or too many requests"},
