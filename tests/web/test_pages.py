@@ -145,6 +145,32 @@ async def test_a_voter_with_an_address_in_another_script_reaches_the_code_page(
     assert address in code_page.text
 
 
+async def test_a_code_sent_twice_signs_in_once_and_says_so_elsewhere(site: Site) -> None:
+    """A double-clicked form lands signed in; the same code from another browser is told it was
+    used (not "expired"), and how to sign in there."""
+    address = f"twice-{uuid.uuid4().hex[:8]}@example.org"
+    async with httpx.AsyncClient(base_url=site.url) as http:
+        form = await http.get("/sign-in")
+        found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert found
+        csrf = found.group(1)
+        sent = await http.post("/sign-in", data={"email": address, "csrf": csrf})
+        assert sent.status_code == 303, sent.text
+        before = dict(http.cookies)  # what the browser sends with both clicks
+        code = code_from_mail(site, address)
+
+        first = await http.post("/sign-in/code", data={"code": code, "csrf": csrf})
+        assert first.status_code == 303, first.text
+        signed_in = before | dict(http.cookies)
+    async with httpx.AsyncClient(base_url=site.url, cookies=signed_in) as same_browser:
+        second = await same_browser.post("/sign-in/code", data={"code": code, "csrf": csrf})
+    assert second.status_code == 303, "signed in by the first click"
+    async with httpx.AsyncClient(base_url=site.url, cookies=before) as another_browser:
+        elsewhere = await another_browser.post("/sign-in/code", data={"code": code, "csrf": csrf})
+    assert elsewhere.status_code == 409
+    assert "already used to sign in" in elsewhere.text
+
+
 @pytest.mark.parametrize("entry_id", ["%2E", "%3Flimit=1", "%00", "x%23y"])
 async def test_a_catalogue_entry_that_cannot_exist_is_a_404(site: Site, entry_id: str) -> None:
     async with httpx.AsyncClient(base_url=site.url) as http:

@@ -54,14 +54,15 @@ class Results(Answer):
 
 class Finalist(Answer):
     entry_id: str
-    votes: int
-    rank: int
+    votes: int | None  # None while the edition keeps its counts hidden (before the results)
+    rank: int | None
 
 
 class CategoryChampions(Answer):
     category: Category
+    counts_public: bool = True
     finalists: tuple[Finalist, ...]
-    valid_votes: int
+    valid_votes: int | None
     decided_at: datetime
 
 
