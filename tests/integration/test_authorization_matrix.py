@@ -145,9 +145,13 @@ MATRIX: Final[dict[Service, dict[tuple[str, str], Door]]] = {
         ("GET", "/entries/{entry_id}/history"): OWN_ENTRY_OR_ADMIN,
         ("POST", "/entries/{entry_id}/attachments"): OWN_ENTRY,
         ("GET", "/entries/{entry_id}/attachments/{attachment_id}"): OWN_ENTRY_OR_ADMIN,
+        ("HEAD", "/entries/{entry_id}/attachments/{attachment_id}"): OWN_ENTRY_OR_ADMIN,
         ("DELETE", "/entries/{entry_id}/attachments/{attachment_id}"): OWN_ENTRY,
+        # a submitted entry's files, each with a signed link
+        ("GET", "/entries/{entry_id}/attachments"): REVIEW_TEAM,
         ("POST", "/entries/{entry_id}/attachments/{attachment_id}/link"): REVIEW_TEAM,
         ("GET", "/attachments/{token}"): ANYONE,  # holding a valid link
+        ("HEAD", "/attachments/{token}"): ANYONE,
         ("GET", "/admin/editions/{year}/entries"): ADMIN,
         ("GET", "/admin/editions/{year}/entries.csv"): ADMIN,
         ("GET", "/dead-letters"): ADMIN,  # counts and the latest, no payloads
@@ -460,8 +464,9 @@ async def _ok(response: httpx.Response, *statuses: int) -> dict[str, Any]:
 
 
 async def seed_submissions(http: httpx.AsyncClient, keys: Keys) -> dict[str, str]:
-    """An edition in its submission phase and an entry of OWNER_ORG with an attachment and a
-    reviewer's signed link to it: the path parameters of every endpoint."""
+    """An edition in its submission phase and a submitted entry of OWNER_ORG with an attachment
+    and a reviewer's signed link to it (links reach submitted entries only): the path
+    parameters of every endpoint."""
     admin = keys.headers(caller("admin"))
     created = await http.post(
         "/editions",
@@ -477,6 +482,18 @@ async def seed_submissions(http: httpx.AsyncClient, keys: Keys) -> dict[str, str
         await http.post(f"/editions/{YEAR}/phase", json={"phase": "submission"}, headers=admin)
     )
     ids = await new_entry(http, keys)
+    await _ok(
+        await http.post(
+            f"/entries/{ids['entry_id']}/submit", headers=keys.headers(caller("submitter"))
+        )
+    )
+    link = await _ok(
+        await http.post(
+            f"/entries/{ids['entry_id']}/attachments/{ids['attachment_id']}/link",
+            headers=admin,
+        )
+    )
+    ids["token"] = link["url"].rsplit("/", 1)[1]
     spare = await _ok(
         await http.post(
             f"/entries/{ids['entry_id']}/attachments",
@@ -503,17 +520,10 @@ async def new_entry(http: httpx.AsyncClient, keys: Keys) -> dict[str, str]:
             headers=team | {"content-type": "application/octet-stream"},
         )
     )
-    link = await _ok(
-        await http.post(
-            f"/entries/{entry_id}/attachments/{attachment['attachment_id']}/link",
-            headers=keys.headers(caller("admin")),
-        )
-    )
     return {
         "year": str(YEAR),
         "entry_id": entry_id,
         "attachment_id": attachment["attachment_id"],
-        "token": link["url"].rsplit("/", 1)[1],
     }
 
 

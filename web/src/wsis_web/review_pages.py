@@ -1,11 +1,15 @@
 """The reviewers' pages: their assignments per edition with their progress, one assignment with
-the entry and the rubric form (save a draft, submit after a confirmation, read-only once
-submitted), and giving an assignment back — declined with a reason or a declared conflict of
-interest — after a confirmation step. Every form works without JavaScript (POST-redirect-GET);
-`review.js` only adds a draft autosave.
+the entry, the team's files and the rubric form (save a draft, submit after a confirmation,
+read-only once submitted), and giving an assignment back — declined with a reason or a declared
+conflict of interest — after a confirmation step. Every form works without JavaScript
+(POST-redirect-GET); `review.js` only adds a draft autosave.
 
 Every call goes to the review service with the reviewer's own token: the service decides what
-they may see and do (another reviewer's assignment is a 404, a closed review a 409)."""
+they may see and do (another reviewer's assignment is a 404, a closed review a 409). The team's
+files come from the submissions service, with the same token, and only for an entry the review
+service lists as the reviewer's: each opens through this site (the browser never meets the
+service), by a signed link asked for when the reviewer clicks, so a page left open for hours
+still opens them."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
@@ -30,7 +34,7 @@ from wsis_web.rendering import (
     render,
     site_of,
 )
-from wsis_web.services import Answer, Edition, Problem
+from wsis_web.services import Answer, Edition, Problem, Unavailable
 
 router = APIRouter(prefix="/review")
 FormField = Annotated[str, Form()]
@@ -104,6 +108,18 @@ class MyAssignment(Answer):
 
 
 _ASSIGNMENTS = TypeAdapter(list[MyAssignment])
+
+
+class TeamFile(Answer):
+    """One of the entry's attachments, as the submissions service lists them for reviewers."""
+
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+
+
+_FILES = TypeAdapter(list[TeamFile])
 
 
 @dataclass(frozen=True)
@@ -222,6 +238,26 @@ async def _place(request: Request, person: SignedIn, year_text: str, entry_id: s
     )
 
 
+async def _team_files(request: Request, person: SignedIn, entry_id: str) -> list[TeamFile] | None:
+    """The entry's files; None when the submissions service cannot say just now (the page still
+    serves the review, which needs only the review service). An entry it does not know as
+    submitted has none to read."""
+    try:
+        response = await site_of(request).services.call(
+            "GET",
+            "submissions",
+            f"/entries/{quote(entry_id, safe='')}/attachments",
+            token=person.token,
+        )
+    except Problem as problem:
+        if problem.status == 404:
+            return []
+        return None
+    except Unavailable:
+        return None
+    return _FILES.validate_json(response.content)
+
+
 def _here(place: Place) -> str:
     return f"/review/{place.year}/{quote(place.assignment.entry_id, safe='')}"
 
@@ -266,9 +302,16 @@ async def my_assignments(request: Request, person: Reviewer) -> Response:
 # -- one assignment: the entry and the rubric form ---------------------------------------------
 
 
-def _page(
-    request: Request, place: Place, state: FormState, status_code: int = 200, **extra: Any
+async def _page(
+    request: Request,
+    place: Place,
+    state: FormState,
+    status_code: int = 200,
+    *,
+    person: SignedIn,
+    **extra: Any,
 ) -> Response:
+    files = await _team_files(request, person, place.assignment.entry_id)
     review = place.assignment.review
     submitted = review is not None and review.status == "submitted"
     editing = _is_open(place) and (not submitted or extra.pop("edit", False))
@@ -288,6 +331,7 @@ def _page(
         recommendations=RECOMMENDATIONS,
         max_comment=MAX_COMMENT,
         max_overall=MAX_OVERALL,
+        files=files,
         Phase=Phase,
         **extra,
     )
@@ -299,12 +343,49 @@ async def assignment_page(request: Request, person: Reviewer, year: str, entry_i
     if place is None:
         return not_found(request)
     flash = request.query_params.get("done")
-    return _page(
+    return await _page(
         request,
         place,
         FormState.of(place.assignment.review),
+        person=person,
         edit=request.query_params.get("edit") == "1",
         flash=flash if flash in ("saved", "corrected", "submitted") else None,
+    )
+
+
+@router.get("/{year}/{entry_id}/attachments/{attachment_id}")
+async def team_file(
+    request: Request, person: Reviewer, year: str, entry_id: str, attachment_id: str
+) -> Response:
+    """One of the team's files, relayed: a fresh signed link (the service checks the entry is
+    submitted and has the file), then the file through it."""
+    place = await _place(request, person, year, entry_id)
+    if place is None or not attachment_id or len(attachment_id) > 100:
+        return not_found(request)
+    services = site_of(request).services
+    try:
+        link = await services.call(
+            "POST",
+            "submissions",
+            f"/entries/{quote(place.assignment.entry_id, safe='')}/attachments/"
+            f"{quote(attachment_id, safe='')}/link",
+            token=person.token,
+        )
+        # The link names the service as this site reached it; the token is what counts.
+        token = urlsplit(str(link.json()["url"])).path.rsplit("/", 1)[-1]
+        response = await services.call("GET", "submissions", f"/attachments/{quote(token)}")
+    except Problem as problem:
+        if problem.status == 404:
+            return not_found(request)
+        raise
+    return Response(
+        response.content,
+        media_type=response.headers.get("content-type", "application/octet-stream"),
+        headers={
+            "Content-Disposition": response.headers.get("content-disposition", "attachment"),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
@@ -404,7 +485,7 @@ async def save_review(request: Request, person: Reviewer, year: str, entry_id: s
             # then shows each error at its field.
             return JSONResponse({"saved": False, "reason": state.problem or "invalid"}, 422)
         status = 409 if problem.status == 409 else 422
-        return _page(request, place, state, status, edit=True)
+        return await _page(request, place, state, status, person=person, edit=True)
     if _wants_json(request):
         return JSONResponse({"saved": True})
     if action == "submit":
@@ -460,7 +541,7 @@ async def submit_review(
             _refused(problem, state)
         else:
             raise
-        return _page(request, place, state, problem.status, edit=True)
+        return await _page(request, place, state, problem.status, person=person, edit=True)
     return redirect(request, _here(place) + "?done=submitted")
 
 

@@ -132,15 +132,19 @@ class Entry(BaseModel):
             )
         return self._apply(changes, now)
 
-    def attach(self, attachment: Attachment, *, now: datetime) -> None:
+    def attach(self, attachment: Attachment, edition: Edition, *, now: datetime) -> None:
         self._require_changeable()
+        self._require_attachments_open(edition, "adding an attachment to a submitted entry")
         if len(self.attachments) >= MAX_ATTACHMENTS:
             raise Conflict(f"an entry holds at most {MAX_ATTACHMENTS} attachments")
         self.attachments = [*self.attachments, attachment]
         self._touch(now)
 
-    def detach(self, attachment_id: str, *, now: datetime) -> Attachment:
-        self._require_changeable()
+    def detach(self, attachment_id: str, edition: Edition, *, now: datetime) -> Attachment:
+        # A withdrawn entry's files may go in any phase: nobody reads them any more, and the
+        # team may want them gone.
+        if self.status != "withdrawn":
+            self._require_attachments_open(edition, "removing an attachment from a submitted entry")
         found = [a for a in self.attachments if a.attachment_id == attachment_id]
         if not found:
             raise Conflict(f"entry {self.entry_id} has no attachment {attachment_id}")
@@ -308,6 +312,12 @@ class Entry(BaseModel):
     def _require_changeable(self) -> None:
         if self.status == "withdrawn":
             raise Conflict(f"entry {self.entry_id} was withdrawn", entry_status=self.status)
+
+    def _require_attachments_open(self, edition: Edition, action: str) -> None:
+        """A submitted entry's files are part of what the expert group reviews: like its text
+        (amend), they change only while the submission phase lasts. A draft's change freely."""
+        if self.status == "submitted":
+            edition.require_phase(Phase.SUBMISSION, action)
 
     def _touch(self, now: datetime) -> None:
         self.version += 1

@@ -48,7 +48,57 @@ def sniff(data: bytes) -> str:
             f"this is {found}; attachments must be PDF, PNG or JPEG",
             allowed=sorted(ALLOWED_TYPES),
         )
+    check_structure(data, mime)
     return mime
+
+
+# The IEND chunk: no data, so always these 12 bytes (length 0, type, CRC).
+_PNG_END: Final = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+_PDF_TAIL: Final = 1024
+
+
+def check_structure(data: bytes, mime: str) -> None:
+    """The magic number says only how a file starts: a reviewer must be able to open what is
+    stored, so a cut-off upload (or a page that merely starts like a PDF) is refused now, while
+    the team still has the complete file. A check of the frame of each format, no parser."""
+    if mime == "image/png":
+        # IHDR must be the first chunk: 13 bytes of data after the signature.
+        if len(data) < 16 + 13 + 4:
+            raise InvalidInput(
+                "the PNG image seems cut off (it stops in its header): upload the complete file",
+                reason="png-truncated",
+            )
+        if data[8:16] != b"\x00\x00\x00\x0dIHDR":
+            raise InvalidInput(
+                "the PNG image is damaged (its header is missing): export it again and "
+                "upload the new file",
+                reason="png-damaged",
+            )
+        if not data.endswith(_PNG_END):
+            raise InvalidInput(
+                "the PNG image seems cut off (its end is missing): upload the complete file",
+                reason="png-truncated",
+            )
+    elif mime == "image/jpeg":
+        # Some cameras and editors pad a JPEG with zeros after its end marker.
+        if not data.startswith(b"\xff\xd8\xff") or not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+            raise InvalidInput(
+                "the JPEG image seems cut off (its end is missing): upload the complete file",
+                reason="jpeg-truncated",
+            )
+    elif mime == "application/pdf":
+        if not data.startswith(b"%PDF-"):
+            raise InvalidInput(
+                "this is not a PDF document (it does not start with %PDF-): export the "
+                "document as PDF and upload that file",
+                reason="pdf-damaged",
+            )
+        # Every PDF ends with %%EOF; a few writers add a line or some padding after it.
+        if b"%%EOF" not in data[-_PDF_TAIL:]:
+            raise InvalidInput(
+                "the PDF seems cut off (its end is missing): upload the complete file",
+                reason="pdf-truncated",
+            )
 
 
 def safe_filename(name: str | None, mime: str) -> str:
@@ -83,7 +133,8 @@ async def add_attachment(
     async def work(uow: UnitOfWork) -> Entry:
         entry = await uow.entries.get(entry_id)
         check_owner(entry, author)
-        entry.attach(attachment, now=clock())
+        edition = await uow.editions.get_recent(entry.edition)
+        entry.attach(attachment, edition, now=clock())
         await uow.entries.save(entry)
         await record_history(uow, entry, author, "attached", {"attachment": attachment.filename})
         return entry
@@ -111,7 +162,8 @@ async def remove_attachment(
     async def work(uow: UnitOfWork) -> Attachment:
         entry = await uow.entries.get(entry_id)
         check_owner(entry, author)
-        removed = entry.detach(attachment_id, now=clock())
+        edition = await uow.editions.get_recent(entry.edition)
+        removed = entry.detach(attachment_id, edition, now=clock())
         await uow.entries.save(entry)
         await record_history(uow, entry, author, "detached", {"attachment": removed.filename})
         return removed
@@ -120,19 +172,54 @@ async def remove_attachment(
     await files.delete(attachment_id)
 
 
-async def find_attachment(
-    runner: Runner, files: FileStore, *, entry_id: str, attachment_id: str, reader: Principal | None
-) -> Download:
-    """The file; `reader` None means the caller holds a valid signed link."""
+def _of_entry(entry: Entry, attachment_id: str) -> Attachment:
+    for attachment in entry.attachments:
+        if attachment.attachment_id == attachment_id:
+            return attachment
+    raise NotFound(f"entry {entry.entry_id} has no attachment {attachment_id}")
+
+
+def _check_reviewable(entry: Entry) -> None:
+    """The expert group reads a submitted entry's files, and only those: a draft is not theirs
+    to read, a withdrawn entry's files are the team's again. The same answer as a missing one."""
+    if entry.status != "submitted":
+        raise NotFound(f"no submitted entry {entry.entry_id}")
+
+
+async def describe_attachment(
+    runner: Runner, *, entry_id: str, attachment_id: str, reader: Principal | None
+) -> Attachment:
+    """The attachment's record; `reader` None means the caller holds a signed link (or is of
+    the review team), which reaches submitted entries only."""
 
     async def work(uow: UnitOfWork) -> Attachment:
         entry = await uow.entries.get(entry_id)
         if reader is not None:
             check_owner(entry, reader)
-        for attachment in entry.attachments:
-            if attachment.attachment_id == attachment_id:
-                return attachment
-        raise NotFound(f"entry {entry_id} has no attachment {attachment_id}")
+        else:
+            _check_reviewable(entry)
+        return _of_entry(entry, attachment_id)
 
-    attachment = await runner.run(work)
+    return await runner.run(work)
+
+
+async def find_attachment(
+    runner: Runner, files: FileStore, *, entry_id: str, attachment_id: str, reader: Principal | None
+) -> Download:
+    """The file; `reader` None means the caller holds a valid signed link."""
+    attachment = await describe_attachment(
+        runner, entry_id=entry_id, attachment_id=attachment_id, reader=reader
+    )
     return Download(attachment=attachment, data=await files.get(attachment_id))
+
+
+async def attachments_to_review(runner: Runner, *, entry_id: str) -> list[Attachment]:
+    """A submitted entry's attachments, for the review team (who cannot read the entry itself:
+    contact details stay with the team)."""
+
+    async def work(uow: UnitOfWork) -> list[Attachment]:
+        entry = await uow.entries.get(entry_id)
+        _check_reviewable(entry)
+        return list(entry.attachments)
+
+    return await runner.run(work)
