@@ -298,6 +298,13 @@ async def test_a_team_drafts_autosaves_uploads_submits_amends_and_withdraws(
     upload = page.locator("#file")
     await expect(upload).to_have_attribute("aria-invalid", "true")
     await expect(upload).to_have_accessible_description(re.compile("not a PDF, PNG or JPEG"))
+    # A PDF cut off on the way is told so, not "not a PDF".
+    await page.set_input_files(
+        "#file",
+        files=[FilePayload(name="cut.pdf", mimeType="application/pdf", buffer=PDF[:4096])],
+    )
+    await page.get_by_role("button", name="Upload the file").click()
+    await expect(upload).to_have_accessible_description(re.compile("seems cut off or damaged"))
     # A PDF goes up with a progress bar (its steps are kept across the reload that follows).
     await page.evaluate(
         """() => { const form = document.querySelector('form[data-upload]');

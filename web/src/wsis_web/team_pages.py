@@ -145,6 +145,8 @@ UPLOAD_ERRORS: Final[dict[str, str]] = {
     "size": N_("This file is larger than 10 MB. Choose a smaller file."),
     "none": N_("Choose a file first."),
     "full": N_("An entry holds at most 10 files. Remove one before adding another."),
+    "damaged": N_("This file seems cut off or damaged. Upload the complete file again."),
+    "closed": N_("The files of a submitted entry change only while submissions are open."),
     "refused": N_("This file could not be added. Please try again."),
 }
 NOTICES: Final[dict[str, str]] = {
@@ -611,7 +613,12 @@ def _upload_reason(problem: Problem) -> str:
     if problem.status == 413:
         return "size"
     if problem.status == 422:
+        reason = str(problem.body.get("reason", ""))
+        if reason.endswith(("-truncated", "-damaged")):
+            return "damaged"
         return "empty" if "empty" in detail else "type"
+    if problem.status == 409 and problem.body.get("code") == "phase-closed":
+        return "closed"
     if problem.status == 409 and "at most" in detail:
         return "full"
     return "refused"
