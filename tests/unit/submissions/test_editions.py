@@ -182,3 +182,24 @@ async def test_list_editions_newest_first() -> None:
     runner = FakeRunner(State(editions={year: edition(year=year) for year in (2025, 2027, 2026)}))
 
     assert [e.year for e in await list_editions(runner)] == [2027, 2026, 2025]
+
+
+def test_an_edition_says_when_the_schedule_moves_it_next() -> None:
+    in_submission = edition(Phase.SUBMISSION)
+    s = in_submission.schedule
+    assert in_submission.next_change(s.submission_opens + timedelta(days=1)) == (
+        s.submission_closes,
+        Phase.REVIEW,
+    )
+
+
+def test_after_sending_an_edition_back_to_submissions_it_says_voting_comes_next() -> None:
+    """Reopened during the review, it goes on to voting at `voting_opens` (an override holds
+    until the schedule's next date): the admin sees it coming and can move it to review first."""
+    reopened = edition(Phase.REVIEW)
+    s = reopened.schedule
+    during_review = s.submission_closes + timedelta(days=5)
+    reopened.change_phase(Phase.SUBMISSION, by="admin-1", now=during_review)
+
+    assert reopened.next_change(during_review) == (s.voting_opens, Phase.VOTING)
+    assert reopened.due_change(s.voting_opens) == Phase.VOTING

@@ -97,6 +97,16 @@ class Edition(BaseModel):
                 due = phase
         return due if due is not None and due != self.phase else None
 
+    def next_change(self, now: datetime) -> tuple[datetime, Phase] | None:
+        """When the schedule will next move the edition by itself, and to which phase. After an
+        admin's override this is worth saying: an edition sent back to submissions during the
+        review goes on to voting at `voting_opens` unless an admin moves it to review first."""
+        for starts, phase in schedule_boundaries(self.schedule):
+            after_override = self.last_override_at is None or starts > self.last_override_at
+            if starts > now and after_override and phase != self.phase:
+                return starts, phase
+        return None
+
     def change_phase(self, phase: Phase, *, by: str, now: datetime) -> EditionPhaseChanged:
         if phase == self.phase:
             raise Conflict(f"edition {self.year} is already in the {phase} phase", phase=phase)

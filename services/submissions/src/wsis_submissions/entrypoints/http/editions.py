@@ -63,6 +63,11 @@ class PhaseOverride(BaseModel):
     phase: Phase
 
 
+class ScheduledChange(BaseModel):
+    at: datetime
+    phase: Phase
+
+
 class EditionPublic(BaseModel):
     year: int
     title: str
@@ -70,11 +75,24 @@ class EditionPublic(BaseModel):
     categories: tuple[Category, ...]
     show_running_counts: bool
     phase: Phase
+    next_change: ScheduledChange | None = Field(
+        description="when the schedule will next move the edition by itself, and to which phase "
+        "(an admin's override holds until then: after sending an edition back to submissions, "
+        "this says when it would go on — to voting, say, skipping a review not yet done)"
+    )
     created_at: datetime
 
     @classmethod
-    def of(cls, edition: Edition) -> EditionPublic:
-        return cls.model_validate(edition.model_dump())
+    def of(cls, edition: Edition, now: datetime) -> EditionPublic:
+        upcoming = edition.next_change(now)
+        return cls.model_validate(
+            edition.model_dump()
+            | {
+                "next_change": ScheduledChange(at=upcoming[0], phase=upcoming[1])
+                if upcoming
+                else None
+            }
+        )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an edition (admin)")
@@ -88,17 +106,18 @@ async def create_edition(body: EditionCreate, admin: Admin, uow: UoW, now: Now) 
         categories=body.categories,
         show_running_counts=body.show_running_counts,
     )
-    return EditionPublic.of(edition)
+    return EditionPublic.of(edition, now())
 
 
 @router.get("", summary="List editions (public)")
-async def list_editions(uow: UoW) -> list[EditionPublic]:
-    return [EditionPublic.of(edition) for edition in await use_cases.list_editions(uow)]
+async def list_editions(uow: UoW, now: Now) -> list[EditionPublic]:
+    at = now()
+    return [EditionPublic.of(edition, at) for edition in await use_cases.list_editions(uow)]
 
 
 @router.get("/{year}", summary="One edition with its phase and schedule (public)")
-async def get_edition(year: EditionYear, uow: UoW) -> EditionPublic:
-    return EditionPublic.of(await use_cases.get_edition(uow, year=year))
+async def get_edition(year: EditionYear, uow: UoW, now: Now) -> EditionPublic:
+    return EditionPublic.of(await use_cases.get_edition(uow, year=year), now())
 
 
 @router.post("/{year}/phase", summary="Move the edition to another phase now (admin override)")
@@ -106,4 +125,4 @@ async def override_phase(
     year: EditionYear, body: PhaseOverride, admin: Admin, uow: UoW, now: Now
 ) -> EditionPublic:
     edition = await use_cases.change_phase(uow, now, year=year, phase=body.phase, by=admin.subject)
-    return EditionPublic.of(edition)
+    return EditionPublic.of(edition, now())
