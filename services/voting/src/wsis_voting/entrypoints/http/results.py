@@ -22,15 +22,11 @@ from wsis_shared.web import etag_matches
 from wsis_voting.domain.ballot import CategoryResults
 from wsis_voting.domain.invalidation import Invalidation, InvalidationRule
 from wsis_voting.entrypoints.http.dependencies import UoW
-from wsis_voting.entrypoints.http.voting import Viewer
+from wsis_voting.entrypoints.http.voting import Viewer, is_admin
 from wsis_voting.service_layer import closing, invalidation, tally_audit
 
 router = APIRouter(tags=["results"])
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
-
-
-def _is_admin(viewer: Principal | None) -> bool:
-    return viewer is not None and viewer.has(Role.ADMIN)
 
 
 class FinalistPublic(BaseModel):
@@ -87,7 +83,7 @@ def _champions_public(results: CategoryResults, counts_public: bool) -> Category
 async def get_champions(
     year: EditionYear, response: Response, uow: UoW, viewer: Viewer
 ) -> list[CategoryChampions]:
-    privileged = _is_admin(viewer)
+    privileged = is_admin(viewer)
     counts_public, decided = await closing.champions(uow, year=year, privileged=privileged)
     if privileged:
         response.headers["Cache-Control"] = "private, no-store"
@@ -211,7 +207,7 @@ async def get_bulletin(
     viewer: Viewer,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    privileged = _is_admin(viewer)
+    privileged = is_admin(viewer)
     # Who may see it and which results it belongs to: two small reads, then a 304 or the body.
     found = await closing.bulletin(
         uow, year=year, category=category, privileged=privileged, hashes=False

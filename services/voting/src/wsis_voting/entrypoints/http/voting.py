@@ -131,7 +131,7 @@ async def _lenient_principal(
 Viewer = Annotated[Principal | None, Depends(_lenient_principal)]
 
 
-def _is_admin(viewer: Principal | None) -> bool:
+def is_admin(viewer: Principal | None) -> bool:
     return viewer is not None and viewer.has(Role.ADMIN)
 
 
@@ -162,7 +162,7 @@ async def get_results(
     viewer: Viewer,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> ResultsPublic | Response:
-    privileged = _is_admin(viewer)
+    privileged = is_admin(viewer)
     etag, body = await _snapshot(uow, year, category, privileged)
     cache = "private, no-store" if privileged else "public, max-age=2"
     if etag_matches(if_none_match, etag):
@@ -216,7 +216,7 @@ async def stream_results(
     """An event `results` (the same JSON as GET …/results/{category}) at once and whenever the
     results change, checked every second; counts follow the same rule as the GET. A page keeps
     one connection; the browser's EventSource reconnects by itself."""
-    privileged = _is_admin(viewer)
+    privileged = is_admin(viewer)
     snapshots = _shared_snapshots(request)
 
     async def events() -> AsyncIterator[dict[str, str]]:
