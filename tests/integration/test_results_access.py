@@ -7,23 +7,31 @@ is in the audit trail."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.auth import Principal, ensure_dev_keys, sign_dev_token
+from wsis_shared.errors import Conflict
 from wsis_shared.events import EditionSchedule, Finalist, NomineeCard, utcnow
 from wsis_shared.mongo import Database
+from wsis_shared.runtime import Resources
+from wsis_shared.uow import MongoUnitOfWorkRunner
 from wsis_shared.vocabulary import Category, Phase, Region, Role, StakeholderType
-from wsis_voting.adapters.repositories import vote_document
+from wsis_voting.adapters import repositories
+from wsis_voting.adapters.repositories import VotingUnitOfWork, vote_document
 from wsis_voting.app import create_app
 from wsis_voting.domain.ballot import CategoryResults, Nominee, Vote, VotingEdition
+from wsis_voting.domain.invalidation import InvalidationRule
 from wsis_voting.domain.results import TIE_BREAK_RULE, receipt_hash
+from wsis_voting.service_layer import closing, invalidation
 from wsis_voting.settings import VotingSettings
 
 pytestmark = pytest.mark.integration
@@ -38,6 +46,7 @@ class Api:
     http: httpx.AsyncClient
     db: Database
     private_key: bytes
+    resources: Resources
 
     def headers(self, *roles: Role, sub: str = "someone") -> dict[str, str]:
         token = sign_dev_token(self.private_key, subject=sub, roles=list(roles))
@@ -61,7 +70,7 @@ async def api(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
     ):
         db: Database = app.state.resources.db
-        yield Api(http, db, private_key.read_bytes())
+        yield Api(http, db, private_key.read_bytes(), app.state.resources)
         await app.state.resources.mongo.drop_database(db.name)
 
 
@@ -276,3 +285,42 @@ async def test_a_ruling_by_address_range_asks_mongodb_for_the_range_and_rules_it
     # The C4 votes of `_edition` came from 203.0.113.9, inside the range too.
     assert ruled_out == {"203.0.113.5", "203.0.127.1", "203.0.113.9"}
     assert ruled.json()["votes_ruled_out"] == 2 + sum(VOTES.values())
+
+
+async def test_a_ruling_while_the_results_are_decided_never_slips_under_them(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker decides the results while an admin's ruling is between its read and its
+    commit: one of the two runs again after the other, so the results count exactly the votes
+    that are valid."""
+    year = 2066
+    await _edition(api, year, Phase.SELECTION, decided=False)
+    runner = MongoUnitOfWorkRunner(api.resources, VotingUnitOfWork)
+    read_votes = repositories.MongoVoteRepository.matching
+    decided: list[int] = []
+
+    async def matching_then_decided(self: Any, *args: Any, **kwargs: Any) -> Any:
+        found = await read_votes(self, *args, **kwargs)
+        if not decided:
+            decided.append(await closing.finalise_closed_windows(runner, [year], utcnow()))
+        return found
+
+    monkeypatch.setattr(repositories.MongoVoteRepository, "matching", matching_then_decided)
+    rule = InvalidationRule(reason="one script, many accounts", ip_range="203.0.113.0/24")
+    with contextlib.suppress(Conflict):
+        await invalidation.rule_out_votes(
+            runner,
+            year=year,
+            rule=rule,
+            dry_run=False,
+            admin=Principal(subject="admin", roles=frozenset({Role.ADMIN})),
+            now=utcnow(),
+        )
+
+    assert decided == [1]
+    results = await api.db["results"].find_one({"_id": f"{year}:C4"})
+    assert results is not None
+    valid = await api.db["votes"].count_documents(
+        {"edition": year, "category": "C4", "invalid": {"$ne": True}}
+    )
+    assert results["valid_votes"] == valid

@@ -291,8 +291,27 @@ async def test_a_withdrawn_entrys_files_are_the_teams_to_read_and_remove(
         (PDF, "application/pdf"),
         (PDF + b"\r\n" + b" " * 900, "application/pdf"),  # %%EOF within the last 1,024 bytes
         (PDF.replace(b"%%EOF\n", b"%%EOF"), "application/pdf"),
+        # What phones and writers put after the end: Samsung's trailer, a motion photo's video,
+        # a line break, padding.
+        (JPEG + b"\x00\x00SEFH" + bytes(64) + b"SEFT", "image/jpeg"),
+        (JPEG + b"\x00\x00\x00\x18ftypmp42" + bytes(4000), "image/jpeg"),
+        (JPEG + b"\r\n", "image/jpeg"),
+        (PNG + b"\n" + bytes(100), "image/png"),
+        (PDF + b" " * 4096, "application/pdf"),
     ],
-    ids=["png", "jpeg", "jpeg-padded", "pdf", "pdf-trailing-space", "pdf-no-newline"],
+    ids=[
+        "png",
+        "jpeg",
+        "jpeg-padded",
+        "pdf",
+        "pdf-trailing-space",
+        "pdf-no-newline",
+        "jpeg-samsung-trailer",
+        "jpeg-motion-photo",
+        "jpeg-line-break",
+        "png-padded",
+        "pdf-long-padding",
+    ],
 )
 def test_a_whole_file_passes(data: bytes, expected_type: str) -> None:
     assert sniff(data) == expected_type
@@ -303,10 +322,8 @@ def test_a_whole_file_passes(data: bytes, expected_type: str) -> None:
     [
         (b"\xff\xd8\xff", "jpeg-truncated", "the JPEG image seems cut off"),
         (JPEG[:-2], "jpeg-truncated", "the JPEG image seems cut off"),
-        (JPEG[:-2] + b"\xff\xd9\x12", "jpeg-truncated", "the JPEG image seems cut off"),
         (b"%PDF-", "pdf-truncated", "the PDF seems cut off"),
         (PDF[: len(PDF) // 2], "pdf-truncated", "the PDF seems cut off"),
-        (PDF + b" " * 1024, "pdf-truncated", "the PDF seems cut off"),
         (b"%PDF-1.4<html><body>not a document</body></html>", "pdf-truncated", "cut off"),
         (b"%PDF<html></html>%%EOF", "pdf-damaged", "this is not a PDF document"),
         (b"\x89PNG\r\n\x1a\n", "png-truncated", "the PNG image seems cut off"),
@@ -317,10 +334,8 @@ def test_a_whole_file_passes(data: bytes, expected_type: str) -> None:
     ids=[
         "jpeg-3-bytes",
         "jpeg-no-end",
-        "jpeg-garbage-after-end",
         "pdf-5-bytes",
         "pdf-half",
-        "pdf-end-too-far",
         "html-as-pdf",
         "pdf-no-dash",
         "png-8-bytes",

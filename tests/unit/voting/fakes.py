@@ -107,8 +107,9 @@ class InMemoryVotes:
         cast_from: datetime | None,
         cast_until: datetime | None,
         ip_prefix: str | None = None,
+        limit: int | None = None,
     ) -> list[tuple[Vote, bool]]:
-        return [
+        found = [
             (s.vote, s.counted)
             for s in self._valid(edition)
             if (ip_prefix is None or (s.vote.ip or "").startswith(ip_prefix))
@@ -117,6 +118,7 @@ class InMemoryVotes:
             and (cast_from is None or s.vote.cast_at >= cast_from)
             and (cast_until is None or s.vote.cast_at < cast_until)
         ]
+        return found[:limit] if limit else found
 
     async def rule_out(self, receipt_ids: list[str], invalidation_id: str) -> None:
         for receipt_id in receipt_ids:

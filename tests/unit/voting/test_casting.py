@@ -209,6 +209,23 @@ async def test_results_rank_by_counted_votes_and_hide_secret_counts(runner: Fake
 # --- ruling votes out ------------------------------------------------------------------------
 
 
+async def test_a_rule_selecting_more_votes_than_one_ruling_takes_asks_to_narrow_it(
+    runner: FakeRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(invalidation, "MAX_VOTES_PER_RULING", 2)
+    for n in range(3):
+        await vote(runner, "entry-2", voter=f"bot-{n}", ip=f"203.0.113.{n + 10}")
+    rule = InvalidationRule(reason="bot farm seen in the logs", ip_range="203.0.113.0/24")
+
+    for dry_run in (True, False):
+        with pytest.raises(InvalidInput, match="narrow it") as refused:
+            await invalidation.rule_out_votes(
+                runner, year=YEAR, rule=rule, dry_run=dry_run, admin=ADMIN, now=NOW
+            )
+        assert refused.value.extensions["max_votes"] == 2
+    assert not any(stored.vote.invalid for stored in runner.state.votes.values())
+
+
 async def test_votes_ruled_out_by_address_range_stop_counting(runner: FakeRunner) -> None:
     for n in range(3):
         await vote(runner, "entry-2", voter=f"bot-{n}", ip=f"203.0.113.{n + 10}")

@@ -246,9 +246,6 @@ async def enter_code(
     try:
         token = await site_of(request).services.verify_code(address, digits, _client(request))
     except Problem as problem:
-        if problem.body.get("code") == "code-already-used" and VOTER_COOKIE in request.cookies:
-            # A double-clicked form: the first click signed this browser in already.
-            return redirect(request, target)
         error = {
             400: "incorrect",
             409: "already-used",

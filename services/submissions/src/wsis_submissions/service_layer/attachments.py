@@ -52,53 +52,89 @@ def sniff(data: bytes) -> str:
     return mime
 
 
-# The IEND chunk: no data, so always these 12 bytes (length 0, type, CRC).
-_PNG_END: Final = b"\x00\x00\x00\x00IEND\xaeB`\x82"
-_PDF_TAIL: Final = 1024
-
-
 def check_structure(data: bytes, mime: str) -> None:
     """The magic number says only how a file starts: a reviewer must be able to open what is
     stored, so a cut-off upload (or a page that merely starts like a PDF) is refused now, while
-    the team still has the complete file. A check of the frame of each format, no parser."""
+    the team still has the complete file. Each format's frame is walked from its start to its
+    end marker — no parser, no decoding — and what follows the end is left alone: phones append
+    data after a JPEG's end (Samsung's "SEFT" trailer, a motion photo's video), and writers pad
+    PNGs and PDFs."""
     if mime == "image/png":
-        # IHDR must be the first chunk: 13 bytes of data after the signature.
-        if len(data) < 16 + 13 + 4:
-            raise InvalidInput(
-                "the PNG image seems cut off (it stops in its header): upload the complete file",
-                reason="png-truncated",
-            )
-        if data[8:16] != b"\x00\x00\x00\x0dIHDR":
-            raise InvalidInput(
-                "the PNG image is damaged (its header is missing): export it again and "
-                "upload the new file",
-                reason="png-damaged",
-            )
-        if not data.endswith(_PNG_END):
-            raise InvalidInput(
-                "the PNG image seems cut off (its end is missing): upload the complete file",
-                reason="png-truncated",
-            )
+        _check_png(data)
     elif mime == "image/jpeg":
-        # Some cameras and editors pad a JPEG with zeros after its end marker.
-        if not data.startswith(b"\xff\xd8\xff") or not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-            raise InvalidInput(
-                "the JPEG image seems cut off (its end is missing): upload the complete file",
-                reason="jpeg-truncated",
-            )
+        _check_jpeg(data)
     elif mime == "application/pdf":
-        if not data.startswith(b"%PDF-"):
-            raise InvalidInput(
-                "this is not a PDF document (it does not start with %PDF-): export the "
-                "document as PDF and upload that file",
-                reason="pdf-damaged",
-            )
-        # Every PDF ends with %%EOF; a few writers add a line or some padding after it.
-        if b"%%EOF" not in data[-_PDF_TAIL:]:
-            raise InvalidInput(
-                "the PDF seems cut off (its end is missing): upload the complete file",
-                reason="pdf-truncated",
-            )
+        _check_pdf(data)
+
+
+def _cut_off(kind: str, where: str) -> InvalidInput:
+    return InvalidInput(
+        f"the {kind} seems cut off ({where}): upload the complete file",
+        reason=f"{kind.split()[0].lower()}-truncated",
+    )
+
+
+def _check_png(data: bytes) -> None:
+    # The signature, then chunks (length, type, data, CRC), IHDR first, until IEND.
+    if data[8:16] != b"\x00\x00\x00\x0dIHDR" and len(data) >= 16:
+        raise InvalidInput(
+            "the PNG image is damaged (its header is missing): export it again and upload the "
+            "new file",
+            reason="png-damaged",
+        )
+    at = 8
+    while at + 8 <= len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        kind = data[at + 4 : at + 8]
+        at += 12 + length
+        if at > len(data):
+            break
+        if kind == b"IEND":
+            return
+    raise _cut_off("PNG image", "its end is missing")
+
+
+_JPEG_STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0–7: no length
+
+
+def _check_jpeg(data: bytes) -> None:
+    # SOI, then segments (FF, marker, 2-byte length) up to the first scan (SOS); in the scans an
+    # FF is followed by 00 (stuffed) or a restart marker, so the first FFD9 after the first scan
+    # is the image's end (EXIF thumbnails, with their own FFD9, sit in segments before it).
+    if not data.startswith(b"\xff\xd8"):
+        raise _cut_off("JPEG image", "its start is missing")
+    at = 2
+    while True:
+        while at < len(data) and data[at] == 0xFF and at + 1 < len(data) and data[at + 1] == 0xFF:
+            at += 1  # fill bytes
+        if at + 2 > len(data) or data[at] != 0xFF:
+            raise _cut_off("JPEG image", "it stops before the picture")
+        marker = data[at + 1]
+        if marker == 0xD9:
+            return
+        if marker in _JPEG_STANDALONE:
+            at += 2
+            continue
+        if at + 4 > len(data):
+            raise _cut_off("JPEG image", "it stops before the picture")
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        at += 2 + length
+        if marker == 0xDA:  # the first scan: its end is the image's end marker
+            if data.find(b"\xff\xd9", at) == -1:
+                raise _cut_off("JPEG image", "its end is missing")
+            return
+
+
+def _check_pdf(data: bytes) -> None:
+    if not data.startswith(b"%PDF-"):
+        raise InvalidInput(
+            "this is not a PDF document (it does not start with %PDF-): export the document as "
+            "PDF and upload that file",
+            reason="pdf-damaged",
+        )
+    # Every PDF (each revision of one, too) ends with %%EOF; padding may follow.
+    if data.rfind(b"%%EOF") < 5:
+        raise _cut_off("PDF", "its end is missing")
 
 
 def safe_filename(name: str | None, mime: str) -> str:

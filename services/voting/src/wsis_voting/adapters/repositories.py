@@ -128,6 +128,7 @@ class MongoVoteRepository:
         cast_from: datetime | None,
         cast_until: datetime | None,
         ip_prefix: str | None = None,
+        limit: int | None = None,
     ) -> list[tuple[Vote, bool]]:
         """Valid votes matching the criteria, each with whether the tally counted it; with
         `ip_prefix`, only votes whose address begins so (a superset of a range: the caller
@@ -146,7 +147,7 @@ class MongoVoteRepository:
             window["$lt"] = cast_until
         if window:
             query["cast_at"] = window
-        cursor = self._collection.find(query, session=self._session)
+        cursor = self._collection.find(query, session=self._session).limit(limit or 0)
         return [(vote_of(d), bool(d.get("counted"))) async for d in cursor]
 
     async def rule_out(self, receipt_ids: list[str], invalidation_id: str) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
+from typing import Final
 
 from wsis_shared.auth import Principal
-from wsis_shared.errors import Conflict
+from wsis_shared.errors import Conflict, InvalidInput
 from wsis_shared.events import RuledOutVotes, VotesRuledOut
 from wsis_shared.vocabulary import Category
 from wsis_voting.domain.ballot import tally_key
 from wsis_voting.domain.invalidation import Invalidation, InvalidationRule
 from wsis_voting.service_layer.unit_of_work import Runner, UnitOfWork
+
+MAX_VOTES_PER_RULING: Final = 100_000
 
 
 async def rule_out_votes(
@@ -26,7 +29,8 @@ async def rule_out_votes(
 ) -> Invalidation:
     """Marks the matching valid votes invalid and takes the counted ones off the tally, in one
     transaction with the audit record. Refused once the results are decided: they were
-    computed from the votes valid at that moment."""
+    computed from the votes valid at that moment. At most `MAX_VOTES_PER_RULING` votes: one
+    transaction holds them all, and past that it outlasts MongoDB's time for one."""
 
     async def work(uow: UnitOfWork) -> Invalidation:
         edition = await uow.editions.get(year)
@@ -42,7 +46,15 @@ async def rule_out_votes(
             cast_from=rule.cast_from,
             cast_until=rule.cast_until,
             ip_prefix=rule.ip_text_prefix(),
+            limit=MAX_VOTES_PER_RULING + 1,
         )
+        if len(found) > MAX_VOTES_PER_RULING:
+            raise InvalidInput(
+                f"this rule selects more than {MAX_VOTES_PER_RULING:,} votes, more than one "
+                "ruling can take: narrow it (by categories, a time window or a smaller address "
+                "range) and rule in parts; a dry run counts each part",
+                max_votes=MAX_VOTES_PER_RULING,
+            )
         ruled_out = [(vote, counted) for vote, counted in found if rule.matches_ip(vote.ip)]
         invalidation = Invalidation(
             invalidation_id=uuid.uuid4().hex,
@@ -55,6 +67,10 @@ async def rule_out_votes(
         )
         if dry_run:
             return invalidation
+        # Written back as read: should the worker decide the results meanwhile (it writes the
+        # edition too), one of the two transactions conflicts and runs again — after the other,
+        # so a ruling never slips under results that do not show it.
+        await uow.editions.save(edition)
         # In the audit trail even when it matched nothing: every id an admin was given can be
         # looked up there, and the trail shows that the rule was tried.
         await uow.invalidations.add(invalidation)
