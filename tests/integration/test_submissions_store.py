@@ -23,7 +23,7 @@ from wsis_submissions.adapters.repositories import SubmissionsUnitOfWork
 from wsis_submissions.app import SERVICE
 from wsis_submissions.domain.entries import EntryContent
 from wsis_submissions.domain.similarity import NORMALISER_VERSION
-from wsis_submissions.entrypoints.scheduler import refresh_fingerprints_once
+from wsis_submissions.entrypoints.scheduler import refresh_fingerprints
 from wsis_submissions.service_layer import admin, editions, entries
 from wsis_submissions.service_layer.entries import NearDuplicate
 from wsis_submissions.service_layer.unit_of_work import EntryFilter, Runner
@@ -217,8 +217,12 @@ async def test_fingerprints_of_an_earlier_normaliser_are_made_again_once(
         {"$set": {"similarity.bands": ["t0:stale"]}, "$unset": {"similarity.normaliser": ""}},
     )
 
-    assert refresh_fingerprints_once in SERVICE.tasks, "the worker runs it at start"
-    await refresh_fingerprints_once(resources, asyncio.Event())
+    assert refresh_fingerprints in SERVICE.tasks, "the worker runs it"
+    stop = asyncio.Event()
+    refreshing = asyncio.create_task(refresh_fingerprints(resources, stop))
+    await asyncio.sleep(0.5)
+    stop.set()
+    await asyncio.wait_for(refreshing, 5)
     assert await repositories.refresh_stale_fingerprints(resources.db) == 0, "once"
     refreshed = (await stored.find_one({"_id": draft.entry_id}))["similarity"]  # type: ignore[index]
     assert refreshed == current
@@ -246,6 +250,14 @@ async def test_the_admins_pages_end_with_the_entries_made_while_paging(
 
     for n in range(6):
         await make(n)
+    # Entries made before ids were time-ordered: random ids, some sorting after every new one.
+    first = await resources.db["entries"].find_one({"_id": made[0]})
+    assert first is not None
+    for n in range(2):
+        legacy = f"ffffffff-0000-4000-8000-00000000000{n}"
+        older = first | {"_id": legacy, "created_at": first["created_at"] - timedelta(days=2 - n)}
+        await resources.db["entries"].insert_one(older | {"organisation_id": f"org-legacy-{n}"})
+        made.insert(n, legacy)
     seen: list[str] = []
     after: str | None = None
     while True:

@@ -163,8 +163,11 @@ class InMemoryEntries:
     async def search(
         self, edition: int, where: EntryFilter, after: str | None, limit: int
     ) -> list[Entry]:
-        found = self._matching(edition, where)
-        return [e for e in found if after is None or e.entry_id > after][:limit]
+        found = sorted(self._matching(edition, where), key=lambda e: (e.created_at, e.entry_id))
+        if after is not None:
+            last = self.items[after]
+            found = [e for e in found if (e.created_at, e.entry_id) > (last.created_at, after)]
+        return found[:limit]
 
     async def stream(self, edition: int, where: EntryFilter) -> AsyncIterator[Entry]:
         for entry in self._matching(edition, where):

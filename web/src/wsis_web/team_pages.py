@@ -157,6 +157,7 @@ NOTICES: Final[dict[str, str]] = {
     "submitted": N_("Your entry is submitted."),
     "amended": N_("Your changes to the entry are saved."),
     "withdrawn": N_("Your entry is withdrawn."),
+    "files-closed": N_("The files of a submitted entry change only while submissions are open."),
 }
 
 Gettext = Callable[[str], str]
@@ -733,7 +734,10 @@ async def remove(request: Request, entry_id: str, attachment_id: str, person: Te
             token=person.token,
         )
     except Problem as problem:
-        if problem.status != 409:
+        if problem.status == 409 and problem.body.get("code") == "phase-closed":
+            # Nothing was removed: say so on the entry's page (its form is closed now).
+            return redirect(request, f"/team/entries/{entry_id}?done=files-closed")
+        if problem.status != 409:  # any other 409: it was removed already (a second click)
             raise
     return redirect(request, f"/team/entries/{entry_id}/edit?done=removed#attachments")
 

@@ -8,7 +8,7 @@ from wsis_shared.web import build_app
 from wsis_submissions.adapters.repositories import INDEXES
 from wsis_submissions.entrypoints.consumers import handlers
 from wsis_submissions.entrypoints.http import admin, attachments, editions, entries
-from wsis_submissions.entrypoints.scheduler import refresh_fingerprints_once, run_phase_scheduler
+from wsis_submissions.entrypoints.scheduler import refresh_fingerprints, run_phase_scheduler
 from wsis_submissions.settings import SubmissionsSettings
 
 
@@ -34,5 +34,5 @@ SERVICE: ServiceDefinition[SubmissionsSettings] = ServiceDefinition(
     create_app=create_app,
     indexes=INDEXES,
     consumers=(handlers,),
-    tasks=(run_phase_scheduler, refresh_fingerprints_once),
+    tasks=(run_phase_scheduler, refresh_fingerprints),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -22,12 +23,15 @@ from wsis_submissions.domain.similarity import NORMALISER_VERSION, Fingerprint
 from wsis_submissions.service_layer.unit_of_work import EntryFilter, HistoryRecord, SimilarEntry
 
 NEAR_DUPLICATE_CLAIMS: Final = "near_duplicate_claims"
+_CREATION_ORDER: Final = [("created_at", ASCENDING), ("_id", ASCENDING)]
 
 INDEXES: Final = {
     "editions": [],
     "entries": [
         IndexModel([("edition", ASCENDING), ("organisation_id", ASCENDING)]),
         IndexModel([("edition", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)]),
+        # The admins' list, in the order the entries were created.
+        IndexModel([("edition", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]),
         # One project per category per organisation (DESIGN.md §1): the index is the rule.
         IndexModel(
             [
@@ -55,14 +59,17 @@ def similarity_fields(fingerprint: Fingerprint) -> dict[str, Any]:
     }
 
 
-async def refresh_stale_fingerprints(db: Database, batch: int = 200) -> int:
+async def refresh_stale_fingerprints(
+    db: Database, batch: int = 200, stop: asyncio.Event | None = None
+) -> int:
     """Fingerprints made by an earlier normaliser, made again from their entries' texts (which
-    the entry keeps); returns how many. Idempotent, and safe beside submissions: an entry whose
-    fingerprint was renewed meanwhile no longer matches the filter."""
+    the entry keeps); returns how many this call changed. Idempotent, and safe beside
+    submissions and a second worker: an entry whose fingerprint was renewed meanwhile no longer
+    matches the filter. Returns early, between batches, once `stop` is set."""
     entries = db["entries"]
     stale = {"similarity": {"$exists": True}, "similarity.normaliser": {"$ne": NORMALISER_VERSION}}
     refreshed = 0
-    while True:
+    while stop is None or not stop.is_set():
         found = await entries.find(
             stale, {"content.title": 1, "content.short_description": 1}
         ).to_list(batch)
@@ -73,11 +80,12 @@ async def refresh_stale_fingerprints(db: Database, batch: int = 200) -> int:
             fingerprint = Fingerprint.of(
                 content.get("title") or "", content.get("short_description") or ""
             )
-            await entries.update_one(
+            result = await entries.update_one(
                 {"_id": document["_id"]} | stale,
                 {"$set": {"similarity": similarity_fields(fingerprint)}},
             )
-            refreshed += 1
+            refreshed += result.modified_count
+    return refreshed
 
 
 def _edition_document(edition: Edition) -> dict[str, Any]:
@@ -274,12 +282,24 @@ class MongoEntryRepository:
     async def search(
         self, edition: int, where: EntryFilter, after: str | None, limit: int
     ) -> list[Entry]:
+        """In the order the entries were created (then by id): a draft saved while an admin
+        pages comes on a later page — whatever its id, also beside entries with random ids."""
         query = _filter_query(edition, where)
         if after is not None:
-            query["_id"] = {"$gt": after}
+            last = await self._collection.find_one(
+                {"_id": after}, {"created_at": 1}, session=self._session
+            )
+            if last is None:  # deleted meanwhile (entries are not, but a cursor may be made up)
+                query["_id"] = {"$gt": after}
+            else:
+                created = last["created_at"]
+                query["$or"] = [
+                    {"created_at": {"$gt": created}},
+                    {"created_at": created, "_id": {"$gt": after}},
+                ]
         cursor = (
             self._collection.find(query, {"similarity": 0}, session=self._session)
-            .sort("_id", ASCENDING)
+            .sort(_CREATION_ORDER)
             .limit(limit)
         )
         return [_entry(document) async for document in cursor]
@@ -287,7 +307,7 @@ class MongoEntryRepository:
     async def stream(self, edition: int, where: EntryFilter) -> AsyncIterator[Entry]:
         cursor = self._collection.find(
             _filter_query(edition, where), {"similarity": 0}, session=self._session
-        ).sort("_id", ASCENDING)
+        ).sort(_CREATION_ORDER)
         async for document in cursor:
             yield _entry(document)
 

@@ -1,10 +1,11 @@
 """The worker's own loops: the phase scheduler (editions change phase by themselves when the
-schedule says), and the one-off refresh of fingerprints an earlier normaliser made."""
+schedule says), and the refresh of fingerprints an earlier normaliser made."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Final
 
 from pymongo.errors import PyMongoError
 
@@ -19,20 +20,23 @@ from wsis_submissions.settings import SubmissionsSettings
 log = get_logger(__name__)
 
 
-async def refresh_fingerprints_once(resources: Resources, stop: asyncio.Event) -> None:
+FINGERPRINT_REFRESH_S: Final = 600.0
+
+
+async def refresh_fingerprints(resources: Resources, stop: asyncio.Event) -> None:
     """After an upgrade of the near-duplicate normaliser: the stored fingerprints it made
-    before, made again, so that an old entry is found by a new submission of the same project."""
+    before, made again, so that an old entry is found by a new submission of the same project.
+    At start, then every ten minutes: during a rolling upgrade an API process of the earlier
+    version may still store fingerprints of its kind after the first pass."""
     while not stop.is_set():
         try:
-            refreshed = await refresh_stale_fingerprints(resources.db)
+            refreshed = await refresh_stale_fingerprints(resources.db, stop=stop)
+            if refreshed:
+                log.info("entries.fingerprints.refreshed", entries=refreshed)
         except PyMongoError as exc:
             log.warning("entries.fingerprints.retrying", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 5.0)
-            continue
-        if refreshed:
-            log.info("entries.fingerprints.refreshed", entries=refreshed)
-        return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), FINGERPRINT_REFRESH_S)
 
 
 async def run_phase_scheduler(resources: Resources, stop: asyncio.Event) -> None:

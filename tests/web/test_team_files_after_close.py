@@ -1,0 +1,117 @@
+"""The team page's "Remove" on a file of a submitted entry, after the submission phase closed
+(the page was opened before): the service keeps the file, and the page says so instead of "The
+file was removed." The web app in-process, in front of the real submissions service (in-process
+too, on the real mongod)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.vocabulary import Role
+from wsis_submissions.app import create_app as submissions_app
+from wsis_submissions.settings import SubmissionsSettings
+from wsis_web.app import create_app as web_app
+from wsis_web.settings import WebSettings
+
+YEAR = 2071
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+ENTRY = {
+    "title": "Libraries online",
+    "short_description": " ".join(f"word{i}" for i in range(170)),
+    "full_description": "The whole story.",
+    "category": "C4",
+    "sdgs": [4],
+    "country": "KE",
+    "stakeholder_type": "academia",
+    "organisation_name": "University",
+    "impact_qualitative": "It helped.",
+    "beneficiaries": "students",
+    "start_date": "2024-01-01",
+    "project_status": "completed",
+    "contact_name": "Ana",
+    "contact_email": "ana@uni.example.org",
+}
+
+
+async def test_removing_a_file_after_the_close_says_it_was_not_removed(
+    mongo_uri: str, mongo_db_prefix: str, tmp_path: Path
+) -> None:
+    private_key, public_key = ensure_dev_keys(tmp_path)
+    key = private_key.read_bytes()
+    admin = {"Authorization": "Bearer " + sign_dev_token(key, subject="admin", roles=[Role.ADMIN])}
+    team_token = sign_dev_token(key, subject="ana", roles=[Role.SUBMITTER], organisation_id="uni")
+    team = {"Authorization": f"Bearer {team_token}"}
+    service = submissions_app(
+        SubmissionsSettings(
+            mongo_uri=mongo_uri,
+            mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
+            jwt_public_key_file=public_key,
+        )
+    )
+    web = web_app(
+        WebSettings(token_header="X-Token", jwt_public_key_file=public_key, csrf_secret="s")
+    )
+    to_service = httpx.ASGITransport(app=service)
+    async with (
+        LifespanManager(service),
+        LifespanManager(web),
+        httpx.AsyncClient(transport=to_service, base_url="http://submissions") as api,
+    ):
+        schedule = {
+            "submission_opens": f"{YEAR}-01-01T00:00:00Z",
+            "submission_closes": f"{YEAR}-02-01T00:00:00Z",
+            "review_closes": f"{YEAR}-03-01T00:00:00Z",
+            "voting_opens": f"{YEAR}-03-02T00:00:00Z",
+            "voting_closes": f"{YEAR}-04-01T00:00:00Z",
+            "results_at": f"{YEAR}-04-10T00:00:00Z",
+        }
+        edition = {"year": YEAR, "title": "WSIS Prizes", "schedule": schedule}
+        made = await api.post("/editions", json=edition, headers=admin)
+        assert made.status_code == 201, made.text
+        phase = f"/editions/{YEAR}/phase"
+        assert (await api.post(phase, json={"phase": "submission"}, headers=admin)).is_success
+        entry_id = (await api.post(f"/editions/{YEAR}/entries", json=ENTRY, headers=team)).json()[
+            "entry_id"
+        ]
+        assert (await api.post(f"/entries/{entry_id}/submit", headers=team)).is_success
+        attached = await api.post(
+            f"/entries/{entry_id}/attachments",
+            params={"filename": "report.pdf"},
+            content=PDF,
+            headers=team | {"Content-Type": "application/octet-stream"},
+        )
+        attachment_id = attached.json()["attachment_id"]
+        assert (await api.post(phase, json={"phase": "review"}, headers=admin)).is_success
+
+        web.state.site.services.http = httpx.AsyncClient(transport=to_service)
+        seed = "seed"
+        csrf = hmac.new(b"s", seed.encode(), hashlib.sha256).hexdigest()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=web),
+            base_url="http://web",
+            cookies={"wsis_csrf": seed},
+        ) as browser:
+            answer = await browser.post(
+                f"/team/entries/{entry_id}/attachments/{attachment_id}/delete",
+                data={"csrf": csrf},
+                headers={"X-Token": team_token},
+            )
+            assert answer.status_code == 303
+            assert answer.headers["location"] == f"/team/entries/{entry_id}?done=files-closed"
+            page = await browser.get(answer.headers["location"], headers={"X-Token": team_token})
+        assert "change only while submissions are open" in page.text
+        still = (await api.get(f"/entries/{entry_id}", headers=team)).json()["attachments"]
+        assert [a["attachment_id"] for a in still] == [attachment_id]
+        resources = service.state.resources
+        await resources.mongo.drop_database(resources.db.name)
+
+
+pytestmark = pytest.mark.integration
