@@ -447,9 +447,9 @@ async def test_without_javascript_a_team_saves_and_meets_the_contest_rules(
     )
 
     # The file form without a script.
-    png = bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    png = bytes.fromhex(  # a whole 1×1 PNG: every chunk's length right, IEND at the end
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
     )
     await page.set_input_files(
         "#file", files=[FilePayload(name="poster.png", mimeType="image/png", buffer=png)]
