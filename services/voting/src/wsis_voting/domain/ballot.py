@@ -52,9 +52,10 @@ class VotingEdition(BaseModel):
     def require_open_window(self, now: datetime | None = None) -> None:
         """Open while the edition is in its voting phase and, when a closing time is set, not
         past it: the clock closes the window to the second even before the phase event
-        arrives — unless an admin opened voting again after that time (an outage on the last
-        day, say): then the window stays open until the admin's next change. Never again once
-        the results are decided: they were computed from the votes of that moment."""
+        arrives — unless an admin opened voting again after that time (within the seconds
+        before the results are decided): then the window stays open until the admin's next
+        change. Never again once the results are decided: they were computed from the votes of
+        that moment."""
         if not self.known:
             raise NotFound(f"no edition {self.year} is known to public voting")
         reopened_after_close = (

@@ -42,8 +42,8 @@ async def list_all(
     cursor: Annotated[
         uuid.UUID | None,
         Query(
-            description="the `next_cursor` of the page before (entry ids, time-ordered, are "
-            "the cursors: entries come in the order they were created)"
+            description="the `next_cursor` of the page before (the last entry's id; entries "
+            "come in the order they were created)"
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -27,6 +27,9 @@ _UPLOAD_LIMIT = use_cases.MAX_ATTACHMENT_BYTES + 64 * 1024
 
 
 # What a download answers: the file's bytes with its sniffed type (not JSON).
+_HEADERS_ONLY: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"description": "the download's headers alone (Content-Type, Content-Length: its size)"}
+}
 _FILE: Final[dict[int | str, dict[str, Any]]] = {
     200: {
         "description": "the file, with its type as sniffed from its content at upload",
@@ -106,6 +109,12 @@ def _link(request: Request, links: Links, entry_id: str, attachment_id: str) -> 
     status_code=status.HTTP_201_CREATED,
     max_body_size=_UPLOAD_LIMIT,
     summary="Attach a file: send its bytes as the body (submitter)",
+    responses={
+        409: {"description": "a submitted entry outside the submission phase (phase-closed)"},
+        413: {"description": "larger than 10 MB"},
+        415: {"description": "a form (multipart) or JSON body: send the file's raw bytes"},
+        422: {"description": "not a PDF, PNG or JPEG, empty, or cut off"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -170,7 +179,7 @@ async def download(
     "/entries/{entry_id}/attachments/{attachment_id}",
     summary="The download's headers without the file (its team)",
     response_class=Response,
-    responses=_FILE,
+    responses=_HEADERS_ONLY,
 )
 async def download_head(
     entry_id: str, attachment_id: str, reader: SubmitterOrAdmin, uow: UoW
@@ -185,6 +194,9 @@ async def download_head(
     "/entries/{entry_id}/attachments/{attachment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove an attachment (submitter)",
+    responses={
+        409: {"description": "a submitted entry outside the submission phase (phase-closed)"}
+    },
 )
 async def remove(
     entry_id: str, attachment_id: str, author: Submitter, uow: UoW, now: Now, files: Files
@@ -231,7 +243,7 @@ async def download_signed(token: str, uow: UoW, files: Files, links: Links) -> R
     "/attachments/{token}",
     summary="A signed link's headers without the file (no sign-in)",
     response_class=Response,
-    responses=_FILE,
+    responses=_HEADERS_ONLY,
 )
 async def download_signed_head(token: str, uow: UoW, links: Links) -> Response:
     entry_id, attachment_id = links.verify(token)

@@ -130,7 +130,7 @@ BulletinKey = tuple[int, Category, str]  # edition, category, ETag
 class SharedBulletins:
     """Bulletin bodies per process: concurrent requests for one bulletin share one computation,
     and the last few are kept a short while as bytes. A bulletin is a scan and a hash of every
-    valid vote of its category (200,000 votes: 13 MB, about two seconds), the same for every
+    valid vote of its category (200,000 votes: 13 MB, one to two seconds), the same for every
     reader: when results are published, many ask for it at once."""
 
     def __init__(
@@ -260,6 +260,10 @@ class InvalidationRequest(InvalidationRule):
 @router.post(
     "/editions/{year}/invalidations",
     summary="Rule votes invalid by voters, address range or time window, with a reason (admin)",
+    responses={
+        409: {"description": "the results are decided: no ruling any more"},
+        422: {"description": "not a valid rule, or more than 100,000 votes: narrow it"},
+    },
 )
 async def rule_out_votes(
     year: EditionYear, body: InvalidationRequest, admin: Admin, uow: UoW

@@ -76,7 +76,11 @@ async def get_ballot(year: EditionYear, uow: UoW) -> list[BallotCategoryPublic]:
     status_code=status.HTTP_201_CREATED,
     summary="Cast a vote: one per category (voter)",
     responses={
-        409: {"description": "already voted in this category, or voting is closed"},
+        404: {"description": "no such edition known to public voting"},
+        409: {
+            "description": "already voted in this category, or voting is closed (a retry with "
+            "the Idempotency-Key of a vote accepted before the close gets that vote, 201)"
+        },
         422: {"description": "the entry is not a nominee of the category"},
         429: {"description": "too many votes from this address or account: wait Retry-After"},
     },
