@@ -110,6 +110,11 @@ class VotingEdition(BaseModel):
     def counts_are_public(self) -> bool:
         return vote_counts_public(self.phase, self.show_running_counts)
 
+    def counts_shown_to(self, privileged: bool) -> bool:
+        """Whether a reader sees vote counts — in the results, the champions and the bulletin
+        alike: admins always, the public when the counts are public."""
+        return privileged or self.counts_are_public()
+
 
 class Nominee(BaseModel):
     model_config = ConfigDict(validate_assignment=True)

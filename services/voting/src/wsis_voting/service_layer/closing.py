@@ -92,7 +92,7 @@ async def champions(
 
     async def work(uow: UnitOfWork) -> tuple[bool, list[CategoryResults]]:
         edition = await uow.editions.get(year)
-        counts_public = privileged or edition.counts_are_public()
+        counts_public = edition.counts_shown_to(privileged)
         return counts_public, await uow.results.of_edition(year)
 
     return await runner.run(work)
@@ -115,7 +115,7 @@ async def bulletin(
         if results is None:
             return None
         edition = await uow.editions.get(year)
-        if not privileged and not edition.counts_are_public():
+        if not edition.counts_shown_to(privileged):
             when = (
                 f" on {edition.schedule.results_at:%Y-%m-%d %H:%M} UTC"
                 if edition.schedule is not None

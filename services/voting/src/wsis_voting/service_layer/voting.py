@@ -109,7 +109,7 @@ async def results(
 ) -> CategoryResult:
     async def work(uow: UnitOfWork) -> CategoryResult:
         voting_edition = await uow.editions.get(edition)
-        public = privileged or voting_edition.counts_are_public()
+        public = voting_edition.counts_shown_to(privileged)
         counts = await uow.tallies.counts(edition, category) if public else {}
         nominees = [n for n in await uow.nominees.on_ballot(edition) if n.card.category == category]
         ranked = sorted(
