@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
@@ -68,3 +68,22 @@ async def service_resources(
     async with definition.open_resources(settings) as opened:
         yield opened
         await opened.mongo.drop_database(opened.db.name)
+
+
+# A complete entry for the submissions API (`POST /editions/{y}/entries`): ready to submit.
+COMPLETE_ENTRY: Final[dict[str, Any]] = {
+    "title": "A complete project",
+    "short_description": " ".join(f"word{i}" for i in range(160)),
+    "full_description": "The whole story.",
+    "category": "C4",
+    "sdgs": [4],
+    "country": "KE",
+    "stakeholder_type": "academia",
+    "organisation_name": "University",
+    "impact_qualitative": "It helped.",
+    "beneficiaries": "students",
+    "start_date": "2024-01-01",
+    "project_status": "completed",
+    "contact_name": "Ana",
+    "contact_email": "ana@uni.example.org",
+}

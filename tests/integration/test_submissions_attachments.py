@@ -19,6 +19,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from tests.integration.helpers import COMPLETE_ENTRY
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.vocabulary import Role
 from wsis_submissions.app import create_app
@@ -29,21 +30,7 @@ pytestmark = pytest.mark.integration
 PROBLEM: Final = "application/problem+json"
 PDF: Final = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 RAW: Final = {"content-type": "application/octet-stream"}
-COMPLETE: Final[dict[str, Any]] = {
-    "short_description": " ".join(f"word{i}" for i in range(160)),
-    "full_description": "The whole story.",
-    "category": "C4",
-    "sdgs": [4],
-    "country": "KE",
-    "stakeholder_type": "academia",
-    "organisation_name": "University",
-    "impact_qualitative": "It helped.",
-    "beneficiaries": "students",
-    "start_date": "2024-01-01",
-    "project_status": "completed",
-    "contact_name": "Ana",
-    "contact_email": "ana@uni.example.org",
-}
+COMPLETE: Final = COMPLETE_ENTRY
 
 
 def _png() -> bytes:

@@ -22,6 +22,7 @@ from asgi_lifespan import LifespanManager
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.integration.helpers import COMPLETE_ENTRY
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.vocabulary import Role
 from wsis_submissions.app import create_app
@@ -58,22 +59,7 @@ plausible = {
     "category": st.sampled_from(["C4", "C7.e-health", "C12", "c4", ""]),
     "project_status": st.sampled_from(["completed", "ongoing", "finished"]),
 }
-COMPLETE: dict[str, Any] = {
-    "title": "A complete project",
-    "short_description": " ".join(f"word{i}" for i in range(160)),
-    "full_description": "The whole story.",
-    "category": "C4",
-    "sdgs": [4],
-    "country": "KE",
-    "stakeholder_type": "academia",
-    "organisation_name": "University",
-    "impact_qualitative": "It helped.",
-    "beneficiaries": "students",
-    "start_date": "2024-01-01",
-    "project_status": "completed",
-    "contact_name": "Ana",
-    "contact_email": "ana@uni.example.org",
-}
+COMPLETE = COMPLETE_ENTRY
 # A complete entry with a few fields replaced: reaches submit, where the deeper rules are.
 mutated_entries = st.lists(st.sampled_from([*FIELDS, "unexpected"]), max_size=3).flatmap(
     lambda names: st.fixed_dictionaries(

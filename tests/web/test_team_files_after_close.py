@@ -14,6 +14,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from tests.integration.helpers import COMPLETE_ENTRY
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.vocabulary import Role
 from wsis_submissions.app import create_app as submissions_app
@@ -23,22 +24,7 @@ from wsis_web.settings import WebSettings
 
 YEAR = 2071
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-ENTRY = {
-    "title": "Libraries online",
-    "short_description": " ".join(f"word{i}" for i in range(170)),
-    "full_description": "The whole story.",
-    "category": "C4",
-    "sdgs": [4],
-    "country": "KE",
-    "stakeholder_type": "academia",
-    "organisation_name": "University",
-    "impact_qualitative": "It helped.",
-    "beneficiaries": "students",
-    "start_date": "2024-01-01",
-    "project_status": "completed",
-    "contact_name": "Ana",
-    "contact_email": "ana@uni.example.org",
-}
+ENTRY = COMPLETE_ENTRY | {"title": "Libraries online"}
 
 
 async def test_removing_a_file_after_the_close_says_it_was_not_removed(
