@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -87,3 +89,19 @@ COMPLETE_ENTRY: Final[dict[str, Any]] = {
     "contact_name": "Ana",
     "contact_email": "ana@uni.example.org",
 }
+
+
+def whole_png() -> bytes:
+    """A 1×1 PNG whose every chunk is right (length, CRC), IEND at the end: what the
+    attachments' frame check accepts."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )

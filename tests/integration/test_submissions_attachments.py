@@ -6,9 +6,7 @@ downloads' headers, and a cut-off file is refused before it is stored."""
 
 from __future__ import annotations
 
-import struct
 import uuid
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from itertools import count
@@ -19,7 +17,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from tests.integration.helpers import COMPLETE_ENTRY
+from tests.integration.helpers import COMPLETE_ENTRY, whole_png
 from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.vocabulary import Role
 from wsis_submissions.app import create_app
@@ -33,20 +31,7 @@ RAW: Final = {"content-type": "application/octet-stream"}
 COMPLETE: Final = COMPLETE_ENTRY
 
 
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
-
-
-PNG: Final = _png()
+PNG: Final = whole_png()
 
 
 @dataclass

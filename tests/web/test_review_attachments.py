@@ -5,8 +5,6 @@ through the services' APIs as the demo does."""
 
 from __future__ import annotations
 
-import struct
-import zlib
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -14,6 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.integration.helpers import whole_png
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
 from wsis_devstack.demo import _schedule, _short_description, _until_ok
 from wsis_shared.auth import sign_dev_token
@@ -27,20 +26,7 @@ WITHOUT_FILES: Final = "Newsroom training by radio"
 PDF: Final = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"1 0 obj << >> endobj\n" * 200 + b"%%EOF\n"
 
 
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
-
-
-PNG: Final = _png()
+PNG: Final = whole_png()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, FilePayload, Page, expect
 
+from tests.integration.helpers import whole_png
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
 from wsis_shared.auth import sign_dev_token
 from wsis_shared.text import word_count
@@ -447,10 +448,7 @@ async def test_without_javascript_a_team_saves_and_meets_the_contest_rules(
     )
 
     # The file form without a script.
-    png = bytes.fromhex(  # a whole 1×1 PNG: every chunk's length right, IEND at the end
-        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-        "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
-    )
+    png = whole_png()
     await page.set_input_files(
         "#file", files=[FilePayload(name="poster.png", mimeType="image/png", buffer=png)]
     )
