@@ -19,6 +19,8 @@ from wsis_shared.events import (
     CastVote,
     ChampionsAnnounced,
     ChampionsList,
+    EditionChange,
+    EditionChanged,
     EditionCreated,
     EditionPayload,
     EditionPhaseChanged,
@@ -117,6 +119,20 @@ def _edition_created() -> EditionCreated:
             schedule=_schedule(),
             categories=tuple(Category),
             show_running_counts=False,
+        ),
+    )
+
+
+def _edition_changed() -> EditionChanged:
+    return EditionChanged(
+        **_envelope(str(EDITION), 2),
+        payload=EditionChange(
+            year=EDITION,
+            title="WSIS Prizes 2027",
+            schedule=_schedule(),
+            categories=tuple(Category),
+            show_running_counts=True,
+            changed=("schedule", "show_running_counts"),
         ),
     )
 
@@ -263,6 +279,7 @@ def _report_published() -> ReportPublished:
 
 FACTORIES: dict[type[EventBase], Callable[[], EventBase]] = {
     EditionCreated: _edition_created,
+    EditionChanged: _edition_changed,
     EditionPhaseChanged: _edition_phase_changed,
     SubmissionSubmitted: _submission_submitted,
     SubmissionAmended: _submission_amended,

@@ -133,6 +133,7 @@ MATRIX: Final[dict[Service, dict[tuple[str, str], Door]]] = {
         ("POST", "/editions"): ADMIN,
         ("GET", "/editions"): ANYONE,
         ("GET", "/editions/{year}"): ANYONE,
+        ("PATCH", "/editions/{year}"): ADMIN,
         ("POST", "/editions/{year}/phase"): ADMIN,
         ("POST", "/editions/{year}/entries"): SUBMITTER,
         # lists the caller's own organisation's entries (checked apart below)

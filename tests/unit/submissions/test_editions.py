@@ -8,11 +8,19 @@ import pytest
 
 from tests.unit.submissions.builders import NOW, YEAR, edition, schedule
 from tests.unit.submissions.fakes import FakeRunner, FixedClock, State
-from wsis_shared.errors import AlreadyExists, Conflict, NotFound
-from wsis_shared.events import EditionCreated, EditionPhaseChanged, decode, encode, topic_of
+from wsis_shared.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from wsis_shared.events import (
+    EditionChanged,
+    EditionCreated,
+    EditionPhaseChanged,
+    decode,
+    encode,
+    topic_of,
+)
 from wsis_shared.vocabulary import Category, Phase
 from wsis_submissions.domain.editions import Edition
 from wsis_submissions.service_layer.editions import (
+    change_edition,
     change_phase,
     create_edition,
     get_edition,
@@ -203,3 +211,148 @@ def test_after_sending_an_edition_back_to_submissions_it_says_voting_comes_next(
 
     assert reopened.next_change(during_review) == (s.voting_opens, Phase.VOTING)
     assert reopened.due_change(s.voting_opens) == Phase.VOTING
+
+
+# --- an admin's changes ------------------------------------------------------------------------
+
+
+def test_extending_the_submission_phase_moves_its_close_and_announces_it() -> None:
+    open_edition = edition(Phase.SUBMISSION)  # NOW is within submissions
+    later = open_edition.schedule.submission_closes + timedelta(days=7)
+
+    event = open_edition.change(dates={"submission_closes": later}, now=NOW)
+
+    assert isinstance(event, EditionChanged)
+    assert event.payload.schedule.submission_closes == later
+    assert event.payload.changed == ("schedule",)
+    assert event.aggregate_version == open_edition.version == 2
+    assert open_edition.schedule.submission_closes == later
+    assert open_edition.due_change(later - timedelta(seconds=1)) is None
+    assert open_edition.due_change(later) == Phase.REVIEW
+
+
+def test_a_date_that_has_passed_stays_as_it_was() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+    opened = open_edition.schedule.submission_opens
+
+    with pytest.raises(InvalidInput, match="passed on") as refused:
+        open_edition.change(
+            title="Renamed", dates={"submission_opens": opened + timedelta(days=1)}, now=NOW
+        )
+
+    assert refused.value.extensions["errors"][0]["pointer"] == "/schedule/submission_opens"
+    assert open_edition.schedule.submission_opens == opened
+    assert open_edition.title == "WSIS Prizes 2027"
+    assert open_edition.version == 1
+
+
+def test_a_date_cannot_move_into_the_past() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+
+    with pytest.raises(InvalidInput, match="POST /editions/2027/phase") as refused:
+        open_edition.change(dates={"submission_closes": NOW - timedelta(minutes=1)}, now=NOW)
+
+    assert refused.value.extensions["errors"][0]["pointer"] == "/schedule/submission_closes"
+    assert open_edition.schedule == schedule()
+
+
+def test_a_moved_date_keeps_the_schedule_in_order() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+    after_voting_opens = open_edition.schedule.voting_opens + timedelta(days=1)
+
+    with pytest.raises(InvalidInput, match="voting_closes must not be after") as refused:
+        open_edition.change(
+            dates={"voting_closes": open_edition.schedule.results_at + timedelta(days=1)}, now=NOW
+        )
+    assert refused.value.extensions["errors"][0]["pointer"] == "/schedule/voting_closes"
+
+    with pytest.raises(InvalidInput, match="review_closes must not be after"):
+        open_edition.change(dates={"review_closes": after_voting_opens}, now=NOW)
+
+    moved = open_edition.change(
+        dates={"review_closes": after_voting_opens, "voting_opens": after_voting_opens}, now=NOW
+    )
+    assert moved is not None
+    assert open_edition.schedule.voting_opens == after_voting_opens
+
+
+def test_dates_stay_within_two_years_of_the_edition() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+
+    with pytest.raises(InvalidInput, match="within 2 years of 2027"):
+        open_edition.change(
+            dates={"ceremony_at": open_edition.schedule.results_at.replace(year=2031)}, now=NOW
+        )
+
+
+def test_the_ceremony_can_be_added_and_removed() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+    ceremony = open_edition.schedule.results_at + timedelta(days=30)
+
+    assert open_edition.change(dates={"ceremony_at": ceremony}, now=NOW) is not None
+    assert open_edition.next_change(open_edition.schedule.results_at) == (ceremony, Phase.CLOSED)
+    assert open_edition.change(dates={"ceremony_at": None}, now=NOW) is not None
+    assert open_edition.schedule.ceremony_at is None
+    assert open_edition.version == 3
+
+
+def test_title_and_running_counts_change_at_any_time() -> None:
+    closed = edition(Phase.CLOSED)
+
+    event = closed.change(title="WSIS Prizes 2027: Champions", show_running_counts=True, now=NOW)
+
+    assert event is not None
+    assert event.payload.changed == ("title", "show_running_counts")
+    assert (closed.title, closed.show_running_counts) == ("WSIS Prizes 2027: Champions", True)
+
+
+def test_a_change_that_changes_nothing_announces_nothing() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+    same = open_edition.schedule
+
+    assert (
+        open_edition.change(
+            title=open_edition.title,
+            dates={"submission_opens": same.submission_opens, "voting_closes": same.voting_closes},
+            show_running_counts=False,
+            now=NOW,
+        )
+        is None
+    )
+    assert open_edition.version == 1
+
+
+async def test_change_edition_saves_and_publishes_together() -> None:
+    runner = FakeRunner(State(editions={YEAR: edition(Phase.SUBMISSION)}))
+    later = schedule().voting_closes + timedelta(days=2)
+
+    changed = await change_edition(
+        runner,
+        FixedClock(NOW),
+        year=YEAR,
+        title=None,
+        dates={"voting_closes": later, "results_at": later + timedelta(days=9)},
+        show_running_counts=None,
+    )
+
+    assert runner.editions[YEAR].schedule.voting_closes == later == changed.schedule.voting_closes
+    [(event, _)] = runner.published
+    assert isinstance(event, EditionChanged)
+    assert decode(topic_of(event), encode(event)) == event
+
+
+async def test_a_refused_change_stores_and_publishes_nothing() -> None:
+    runner = FakeRunner(State(editions={YEAR: edition(Phase.SUBMISSION)}))
+
+    with pytest.raises(InvalidInput):
+        await change_edition(
+            runner,
+            FixedClock(NOW),
+            year=YEAR,
+            title="A new title",
+            dates={"submission_opens": NOW + timedelta(days=1)},
+            show_running_counts=None,
+        )
+
+    assert runner.published == []
+    assert runner.editions[YEAR].title == "WSIS Prizes 2027"

@@ -17,6 +17,7 @@ from wsis_shared.auth import Principal
 from wsis_shared.errors import Conflict, InvalidInput, PhaseClosed
 from wsis_shared.events import (
     ChampionsAnnounced,
+    EditionChange,
     EditionSchedule,
     PhaseChange,
     VotesRuledOut,
@@ -31,7 +32,13 @@ from wsis_voting.entrypoints.http.voting import VoteCreate
 from wsis_voting.service_layer import closing, invalidation, tally_audit
 from wsis_voting.service_layer.casting import cast_vote
 from wsis_voting.service_layer.unit_of_work import UnitOfWork
-from wsis_voting.service_layer.voting import count_votes, record_phase, results, votes_of
+from wsis_voting.service_layer.voting import (
+    count_votes,
+    record_edition,
+    record_phase,
+    results,
+    votes_of,
+)
 
 ADMIN = Principal(subject="admin", roles=frozenset({Role.ADMIN}))
 
@@ -363,6 +370,41 @@ async def test_a_phase_event_older_than_the_one_applied_changes_nothing(
     assert runner.state.editions[YEAR].phase == Phase.SELECTION
     await record(Phase.RESULTS, version=6)
     assert runner.state.editions[YEAR].phase == Phase.RESULTS
+
+
+async def test_voting_extended_by_an_admin_takes_votes_until_its_new_close(
+    runner: FakeRunner,
+) -> None:
+    old_close = runner_schedule().voting_closes
+    new_close = old_close + timedelta(days=2)
+
+    async def apply(schedule: EditionSchedule, version: int) -> None:
+        change = EditionChange(
+            year=YEAR,
+            title="WSIS Prizes 2027",
+            schedule=schedule,
+            categories=tuple(Category),
+            show_running_counts=True,
+            changed=("schedule", "show_running_counts"),
+        )
+
+        async def work(uow: UnitOfWork) -> None:
+            await record_edition(uow, change, version)
+
+        await runner.run(work)
+
+    await apply(runner_schedule().model_copy(update={"voting_closes": new_close}), version=3)
+    await apply(runner_schedule(), version=2)  # an older change, replayed: changes nothing
+
+    edition = runner.state.editions[YEAR]
+    assert edition.schedule is not None
+    assert edition.schedule.voting_closes == new_close
+    assert edition.show_running_counts
+    after_the_old_close = int((old_close - NOW).total_seconds() // 60) + 60
+    accepted = await vote(runner, "entry-1", minutes=after_the_old_close)
+    assert accepted.entry_id == "entry-1"
+    with pytest.raises(PhaseClosed, match="is closed"):
+        await vote(runner, "entry-3", Category.C9, minutes=after_the_old_close + 2 * 24 * 60)
 
 
 async def test_results_wait_the_grace_from_when_voting_learnt_of_the_close(

@@ -1,6 +1,9 @@
 """Every event of the platform, the topics that carry them, and their wire encoding."""
 
 from wsis_shared.events.editions import (
+    ChangeableEditionField,
+    EditionChange,
+    EditionChanged,
     EditionCreated,
     EditionPayload,
     EditionPhaseChanged,
@@ -59,6 +62,9 @@ __all__ = [
     "CastVote",
     "ChampionsAnnounced",
     "ChampionsList",
+    "ChangeableEditionField",
+    "EditionChange",
+    "EditionChanged",
     "EditionCreated",
     "EditionPayload",
     "EditionPhaseChanged",

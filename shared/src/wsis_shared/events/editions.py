@@ -33,6 +33,23 @@ class EditionCreated(EventBase):
     payload: EditionPayload
 
 
+ChangeableEditionField = Literal["title", "schedule", "show_running_counts"]
+
+
+class EditionChange(EditionPayload):
+    """The whole edition after an admin changed it, and which of its fields changed."""
+
+    changed: tuple[ChangeableEditionField, ...]
+
+
+class EditionChanged(EventBase):
+    """An admin changed the edition's title, dates or running-counts setting. Its phase changes
+    only by `edition.phase_changed` (the schedule's next date, or an admin's override)."""
+
+    event_type: Literal["edition.changed"] = "edition.changed"
+    payload: EditionChange
+
+
 class PhaseChange(Frozen):
     year: int
     phase: Phase

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final, TypeAlias
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from wsis_shared.events.editions import EditionCreated, EditionPhaseChanged
+from wsis_shared.events.editions import EditionChanged, EditionCreated, EditionPhaseChanged
 from wsis_shared.events.envelope import EventBase
 from wsis_shared.events.review import (
     EligibilityDecided,
@@ -30,7 +30,9 @@ from wsis_shared.events.submissions import (
 )
 from wsis_shared.events.voting import ChampionsAnnounced, VoteCast, VotesRuledOut
 
-EditionsEvent = Annotated[EditionCreated | EditionPhaseChanged, Field(discriminator="event_type")]
+EditionsEvent = Annotated[
+    EditionCreated | EditionChanged | EditionPhaseChanged, Field(discriminator="event_type")
+]
 SubmissionsEvent = Annotated[
     SubmissionSubmitted | SubmissionAmended | SubmissionWithdrawn,
     Field(discriminator="event_type"),
@@ -45,6 +47,7 @@ StocktakingEvent = Annotated[ReportPublished, Field(discriminator="event_type")]
 
 AnyEvent: TypeAlias = (
     EditionCreated
+    | EditionChanged
     | EditionPhaseChanged
     | SubmissionSubmitted
     | SubmissionAmended
@@ -80,10 +83,11 @@ TOPICS: Final[dict[str, TopicSpec]] = {
     for spec in (
         TopicSpec(
             "wsis.editions.v1",
-            (EditionCreated, EditionPhaseChanged),
+            (EditionCreated, EditionChanged, EditionPhaseChanged),
             TypeAdapter(EditionsEvent),
             partitions=1,
-            description="Editions and their phase changes; key = edition year.",
+            description="Editions, admins' changes to them and their phase changes; "
+            "key = edition year.",
         ),
         TopicSpec(
             "wsis.submissions.v1",

@@ -6,6 +6,7 @@ from wsis_review.adapters.repositories import ReviewUnitOfWork
 from wsis_review.service_layer import candidates, winners
 from wsis_shared.events import (
     ChampionsAnnounced,
+    EditionChanged,
     EditionCreated,
     EditionPhaseChanged,
     SubmissionAmended,
@@ -25,6 +26,11 @@ def _uow(tx: Tx) -> ReviewUnitOfWork:
 @handlers.on(EditionCreated)
 async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
     await candidates.record_phase(_uow(tx), event.edition, Phase.PLANNED, event.payload.schedule)
+
+
+@handlers.on(EditionChanged)
+async def on_edition_changed(event: EditionChanged, tx: Tx) -> None:
+    await candidates.record_schedule(_uow(tx), event.edition, event.payload.schedule)
 
 
 @handlers.on(EditionPhaseChanged)

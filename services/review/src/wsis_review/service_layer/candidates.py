@@ -44,6 +44,13 @@ async def record_phase(
     await uow.editions.save(edition)
 
 
+async def record_schedule(uow: UnitOfWork, year: int, schedule: EditionSchedule) -> None:
+    """An admin moved the edition's dates: the review's close is said with its new date."""
+    edition = await uow.editions.get(year)
+    edition.review_closes = schedule.review_closes
+    await uow.editions.save(edition)
+
+
 async def decide_eligibility(
     runner: Runner,
     *,

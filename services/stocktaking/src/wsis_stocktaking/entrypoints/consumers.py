@@ -6,6 +6,7 @@ from datetime import datetime
 
 from wsis_shared.events import (
     ChampionsAnnounced,
+    EditionChanged,
     EditionCreated,
     EditionPhaseChanged,
     EligibilityDecided,
@@ -31,6 +32,13 @@ def _catalogue(tx: Tx) -> Catalogue:
 
 @handlers.on(EditionCreated)
 async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
+    await _catalogue(tx).put_edition(
+        event.edition, show_running_counts=event.payload.show_running_counts
+    )
+
+
+@handlers.on(EditionChanged)
+async def on_edition_changed(event: EditionChanged, tx: Tx) -> None:
     await _catalogue(tx).put_edition(
         event.edition, show_running_counts=event.payload.show_running_counts
     )

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from wsis_shared.errors import Conflict, PhaseClosed
+from wsis_shared.errors import Conflict, InvalidInput, PhaseClosed
 from wsis_shared.events import (
+    ChangeableEditionField,
+    EditionChange,
+    EditionChanged,
     EditionCreated,
     EditionPayload,
     EditionPhaseChanged,
     EditionSchedule,
     PhaseChange,
+    utc_year,
 )
 from wsis_shared.vocabulary import Category, Phase
+
+SCHEDULE_YEARS_AROUND: Final = 2
 
 _PHASE_WINDOWS = {
     Phase.SUBMISSION: ("submission_opens", "submission_closes"),
@@ -37,6 +45,37 @@ def schedule_boundaries(schedule: EditionSchedule) -> list[tuple[datetime, Phase
     if schedule.ceremony_at is not None:
         boundaries.append((schedule.ceremony_at, Phase.CLOSED))
     return boundaries
+
+
+def schedule_problem(year: int, schedule: EditionSchedule) -> tuple[str, str] | None:
+    """The first field of a schedule that cannot be, and why: its dates far from the edition's
+    year, or out of order. None for a schedule an edition can have."""
+    steps = [
+        ("submission_opens", schedule.submission_opens),
+        ("submission_closes", schedule.submission_closes),
+        ("review_closes", schedule.review_closes),
+        ("voting_opens", schedule.voting_opens),
+        ("voting_closes", schedule.voting_closes),
+        ("results_at", schedule.results_at),
+    ]
+    if schedule.ceremony_at is not None:  # the edition closes then: before the results, it skips
+        steps.append(("ceremony_at", schedule.ceremony_at))
+    for name, moment in steps:
+        # Also keeps out dates MongoDB cannot store (past 9999 once in UTC).
+        moment_year = utc_year(moment)
+        if moment_year is None or abs(moment_year - year) > SCHEDULE_YEARS_AROUND:
+            return name, (
+                f"schedule.{name} is {moment.isoformat()}: the dates of edition {year} "
+                f"fall within {SCHEDULE_YEARS_AROUND} years of {year}"
+            )
+    for (earlier, a), (later, b) in itertools.pairwise(steps):
+        if a > b:
+            return earlier, f"schedule.{earlier} must not be after schedule.{later}"
+    return None
+
+
+def _invalid_date(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(reason, errors=[{"pointer": f"/schedule/{field}", "detail": reason}])
 
 
 class Edition(BaseModel):
@@ -127,6 +166,74 @@ class Edition(BaseModel):
                 schedule=self.schedule,
             ),
         )
+
+    def change(
+        self,
+        *,
+        title: str | None = None,
+        dates: dict[str, datetime | None] | None = None,
+        show_running_counts: bool | None = None,
+        now: datetime,
+    ) -> EditionChanged | None:
+        """An admin's change of the title, the dates or the running-counts setting; None when
+        nothing differs. Only dates still to come move, and only to moments still to come: a
+        date that has passed was acted on (the phase it began, the events other services
+        received), and a date moved into the past would change the phase at once — an override
+        (`change_phase`) says that plainly."""
+        schedule = self._moved_schedule(dates or {}, now)  # first: a refusal changes nothing
+        changed: list[ChangeableEditionField] = []
+        if title is not None and title != self.title:
+            self.title = title
+            changed.append("title")
+        if schedule != self.schedule:
+            self.schedule = schedule
+            changed.append("schedule")
+        if show_running_counts is not None and show_running_counts != self.show_running_counts:
+            self.show_running_counts = show_running_counts
+            changed.append("show_running_counts")
+        if not changed:
+            return None
+        self.version += 1
+        return EditionChanged(
+            occurred_at=now,
+            aggregate_id=str(self.year),
+            aggregate_version=self.version,
+            edition=self.year,
+            payload=EditionChange(
+                year=self.year,
+                title=self.title,
+                schedule=self.schedule,
+                categories=self.categories,
+                show_running_counts=self.show_running_counts,
+                changed=tuple(changed),
+            ),
+        )
+
+    def _moved_schedule(self, dates: dict[str, datetime | None], now: datetime) -> EditionSchedule:
+        moved: dict[str, Any] = {}
+        for field, new in dates.items():
+            old = getattr(self.schedule, field)
+            if new == old:
+                continue
+            if old is not None and old <= now:
+                raise _invalid_date(
+                    field,
+                    f"schedule.{field} passed on {old.isoformat()}: a date that has passed "
+                    "stays as it was",
+                )
+            if new is not None and new <= now:
+                raise _invalid_date(
+                    field,
+                    f"schedule.{field} would be {new.isoformat()}, which has passed: dates move "
+                    f"only to moments still to come (to change the phase now, use "
+                    f"POST /editions/{self.year}/phase)",
+                )
+            moved[field] = new
+        schedule = self.schedule.model_copy(update=moved)
+        problem = schedule_problem(self.year, schedule)
+        if problem is not None:
+            raise _invalid_date(*problem)
+        return schedule
 
     def require_phase(self, phase: Phase, action: str) -> None:
         """Raise a 409 naming the current phase and the window of `phase` if we are outside it."""

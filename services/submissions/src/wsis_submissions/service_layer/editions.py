@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from wsis_shared.errors import Conflict
 from wsis_shared.events import EditionSchedule
 from wsis_shared.vocabulary import Category, Phase
@@ -31,6 +33,31 @@ async def create_edition(
         )
         await uow.editions.add(edition)
         await uow.publish(event)
+        return edition
+
+    return await runner.run(work)
+
+
+async def change_edition(
+    runner: Runner,
+    clock: Clock,
+    *,
+    year: int,
+    title: str | None,
+    dates: dict[str, datetime | None],
+    show_running_counts: bool | None,
+) -> Edition:
+    """An admin's change of title, dates or running counts: stored and announced
+    (`edition.changed`) together, or, when it changes nothing, neither."""
+
+    async def work(uow: UnitOfWork) -> Edition:
+        edition = await uow.editions.get(year)
+        event = edition.change(
+            title=title, dates=dates, show_running_counts=show_running_counts, now=clock()
+        )
+        if event is not None:
+            await uow.editions.save(edition)
+            await uow.publish(event)
         return edition
 
     return await runner.run(work)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wsis_shared.events import (
+    EditionChanged,
     EditionCreated,
     EditionPhaseChanged,
     NominationDecided,
@@ -26,6 +27,11 @@ def _uow(tx: Tx) -> VotingUnitOfWork:
 
 @ballot_handlers.on(EditionCreated)
 async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
+    await voting.record_edition(_uow(tx), event.payload, event.aggregate_version)
+
+
+@ballot_handlers.on(EditionChanged)
+async def on_edition_changed(event: EditionChanged, tx: Tx) -> None:
     await voting.record_edition(_uow(tx), event.payload, event.aggregate_version)
 
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime
-from typing import Final, Self
+from typing import Self
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from wsis_shared.events import EditionSchedule, utc_year
+from wsis_shared.events import EditionSchedule
 from wsis_shared.vocabulary import Category, EditionYear, Phase
-from wsis_submissions.domain.editions import Edition
+from wsis_submissions.domain.editions import Edition, schedule_problem
 from wsis_submissions.entrypoints.http.dependencies import Admin, Now, UoW
 from wsis_submissions.service_layer import editions as use_cases
 
 router = APIRouter(prefix="/editions", tags=["editions"])
-
-
-SCHEDULE_YEARS_AROUND: Final = 2
 
 
 class EditionCreate(BaseModel):
@@ -32,31 +28,51 @@ class EditionCreate(BaseModel):
 
     @model_validator(mode="after")
     def schedule_in_order(self) -> Self:
-        s = self.schedule
-        steps = [
-            ("submission_opens", s.submission_opens),
-            ("submission_closes", s.submission_closes),
-            ("review_closes", s.review_closes),
-            ("voting_opens", s.voting_opens),
-            ("voting_closes", s.voting_closes),
-            ("results_at", s.results_at),
-        ]
-        if s.ceremony_at is not None:  # the edition closes then: before the results, it skips them
-            steps.append(("ceremony_at", s.ceremony_at))
-        for name, moment in steps:
-            # Also keeps out dates MongoDB cannot store (past 9999 once in UTC).
-            year = utc_year(moment)
-            if year is None or abs(year - self.year) > SCHEDULE_YEARS_AROUND:
-                raise ValueError(
-                    f"schedule.{name} is {moment.isoformat()}: the dates of edition {self.year} "
-                    f"fall within {SCHEDULE_YEARS_AROUND} years of {self.year}"
-                )
-        for (earlier, a), (later, b) in itertools.pairwise(steps):
-            if a > b:
-                raise ValueError(f"schedule.{earlier} must not be after schedule.{later}")
+        problem = schedule_problem(self.year, self.schedule)
+        if problem is not None:
+            raise ValueError(problem[1])
         if not self.categories:
             raise ValueError("an edition needs at least one category")
         return self
+
+
+class ScheduleChange(BaseModel):
+    """The dates to move; a date left out stays. Only dates still to come move, to moments
+    still to come."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission_opens: AwareDatetime | None = None
+    submission_closes: AwareDatetime | None = None
+    review_closes: AwareDatetime | None = None
+    voting_opens: AwareDatetime | None = None
+    voting_closes: AwareDatetime | None = None
+    results_at: AwareDatetime | None = None
+    ceremony_at: AwareDatetime | None = Field(
+        default=None, description="null removes the ceremony (the edition then stays in results)"
+    )
+
+    @model_validator(mode="after")
+    def only_the_ceremony_can_be_removed(self) -> Self:
+        for name in self.model_fields_set - {"ceremony_at"}:
+            if getattr(self, name) is None:
+                raise ValueError(
+                    f"schedule.{name} cannot be removed: give its new date or leave it out"
+                )
+        return self
+
+
+class EditionUpdate(BaseModel):
+    """What an admin may change in an edition at any time; its categories stay as created (the
+    entries are in them), its phase moves by the schedule or `POST /editions/{year}/phase`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=3, max_length=200)
+    schedule: ScheduleChange | None = None
+    show_running_counts: bool | None = Field(
+        default=None, description="show running vote counts to the public during voting"
+    )
 
 
 class PhaseOverride(BaseModel):
@@ -118,6 +134,31 @@ async def list_editions(uow: UoW, now: Now) -> list[EditionPublic]:
 @router.get("/{year}", summary="One edition with its phase and schedule (public)")
 async def get_edition(year: EditionYear, uow: UoW, now: Now) -> EditionPublic:
     return EditionPublic.of(await use_cases.get_edition(uow, year=year), now())
+
+
+@router.patch(
+    "/{year}",
+    summary="Change an edition's title, dates still to come or running counts (admin)",
+    responses={
+        422: {
+            "description": "a date that has passed, a date moved into the past, or the "
+            "schedule out of order (`errors[].pointer` names the date)"
+        }
+    },
+)
+async def change_edition(
+    year: EditionYear, body: EditionUpdate, admin: Admin, uow: UoW, now: Now
+) -> EditionPublic:
+    dates = body.schedule.model_dump(exclude_unset=True) if body.schedule is not None else {}
+    edition = await use_cases.change_edition(
+        uow,
+        now,
+        year=year,
+        title=body.title,
+        dates=dates,
+        show_running_counts=body.show_running_counts,
+    )
+    return EditionPublic.of(edition, now())
 
 
 @router.post("/{year}/phase", summary="Move the edition to another phase now (admin override)")
