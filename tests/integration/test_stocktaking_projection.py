@@ -179,21 +179,24 @@ def history() -> list[EventBase]:
                 ),
             )
         )
-    events.append(
-        EditionPhaseChanged(
-            aggregate_id=str(YEAR),
-            aggregate_version=2,
-            edition=YEAR,
-            occurred_at=_at(300),
-            payload=PhaseChange(
-                year=YEAR,
-                phase=Phase.VOTING,
-                previous_phase=Phase.REVIEW,
-                changed_by="schedule",
-                schedule=schedule,
-            ),
+    for version, (at, phase, previous) in enumerate(
+        ((250, Phase.REVIEW, Phase.SUBMISSION), (300, Phase.VOTING, Phase.REVIEW)), start=2
+    ):
+        events.append(
+            EditionPhaseChanged(
+                aggregate_id=str(YEAR),
+                aggregate_version=version,
+                edition=YEAR,
+                occurred_at=_at(at),
+                payload=PhaseChange(
+                    year=YEAR,
+                    phase=phase,
+                    previous_phase=previous,
+                    changed_by="schedule",
+                    schedule=schedule,
+                ),
+            )
         )
-    )
     rng = random.Random(7)
     for n in range(300):
         entry_id = ENTRIES[min(7, int(rng.expovariate(0.5)))]
@@ -256,8 +259,8 @@ def history() -> list[EventBase]:
 
 def disordered(events: list[EventBase]) -> list[EventBase]:
     """What the broker may really hold: a handful of events published twice (a relay that
-    crashed before marking them sent), and a submission replayed from a dead-letter queue after
-    its amendment."""
+    crashed before marking them sent), and a submission and the edition's move to review
+    replayed from a dead-letter queue after their successors."""
     rng = random.Random(11)
     result = list(events)
     for event in rng.sample(events, 25):
@@ -266,6 +269,9 @@ def disordered(events: list[EventBase]) -> list[EventBase]:
     result.remove(first_submission)
     amendment = next(e for e in result if isinstance(e, SubmissionAmended))
     result.insert(result.index(amendment) + 1, first_submission)
+    to_review, to_voting = (e for e in events if isinstance(e, EditionPhaseChanged))
+    result = [e for e in result if e is not to_review]
+    result.insert(result.index(to_voting) + 1, to_review)
     return result
 
 
@@ -382,6 +388,7 @@ async def test_late_and_redelivered_events_change_nothing_and_a_rebuild_equals_l
     assert statuses[ENTRIES[10]] == "ineligible"
     assert statuses[ENTRIES[11]] == "withdrawn"
     assert max(doc["updated_at"] for doc in (await snapshot(resources))["catalogue"]) == _at(450)
+    assert (await catalogue.edition(YEAR)).phase == Phase.VOTING  # not back to review
     live = await snapshot(resources)
 
     progress_seen: list[int] = []

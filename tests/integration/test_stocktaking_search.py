@@ -246,8 +246,8 @@ async def api(
     db = mongo_client[settings.mongo_database]
     catalogue = Catalogue(db)
     # Written before the API starts: found through the initial load.
-    await catalogue.put_edition(2026, phase=Phase.RESULTS)
-    await catalogue.put_edition(2027, phase=Phase.VOTING, show_running_counts=False)
+    await catalogue.put_edition(2026, version=5, phase=Phase.RESULTS)
+    await catalogue.put_edition(2027, version=4, phase=Phase.VOTING, show_running_counts=False)
     await _put(db, _entry("a-1", "Solar schools"), edition=2026)
     await _put(db, _entry("b-1", "Solar clinics", region=Region.EUROPE, country="FR"))
     await _put(db, _entry("b-2", "Solar water", sdgs=(6,)))

@@ -15,12 +15,14 @@ from wsis_review.service_layer.candidates import (
     list_candidates,
     receive_entry,
     record_phase,
+    record_schedule,
     withdraw_entry,
 )
 from wsis_review.service_layer.unit_of_work import UnitOfWork
 from wsis_shared.auth import Principal
 from wsis_shared.errors import Conflict, NotFound, PhaseClosed
 from wsis_shared.events import (
+    EditionSchedule,
     EntryPublic,
     NominationDecided,
     NomineeCard,
@@ -241,12 +243,46 @@ async def test_an_amendment_keeps_the_decision_and_a_withdrawal_blocks_the_next(
     assert len(runner.published) == 1
 
 
+SCHEDULE = EditionSchedule(
+    submission_opens=RECEIVED - timedelta(days=30),
+    submission_closes=RECEIVED + timedelta(days=1),
+    review_closes=NOW + timedelta(days=10),
+    voting_opens=NOW + timedelta(days=11),
+    voting_closes=NOW + timedelta(days=40),
+    results_at=NOW + timedelta(days=50),
+)
+
+
+async def test_an_edition_event_older_than_the_one_applied_changes_nothing() -> None:
+    """A move to submission dead-lettered, then replayed after the review began, must not
+    close the review again; nor an older schedule move back the review's close."""
+    runner = FakeRunner()
+    later_close = SCHEDULE.review_closes + timedelta(days=5)
+
+    async def apply(uow: UnitOfWork) -> None:
+        await record_phase(uow, YEAR, Phase.REVIEW, SCHEDULE, version=3)
+        await record_schedule(
+            uow, YEAR, SCHEDULE.model_copy(update={"review_closes": later_close}), version=4
+        )
+        await record_phase(uow, YEAR, Phase.SUBMISSION, SCHEDULE, version=2)
+        await record_schedule(uow, YEAR, SCHEDULE, version=4)
+
+    await runner.run(apply)
+
+    edition = runner.state.editions[YEAR]
+    assert (edition.phase, edition.review_closes, edition.version) == (
+        Phase.REVIEW,
+        later_close,
+        4,
+    )
+
+
 async def test_record_phase_opens_the_review() -> None:
     runner = FakeRunner()
     await _receive(runner, _entry())
 
     async def review_starts(uow: UnitOfWork) -> None:
-        await record_phase(uow, YEAR, Phase.REVIEW, None)
+        await record_phase(uow, YEAR, Phase.REVIEW, SCHEDULE, version=3)
 
     await runner.run(review_starts)
     await _eligible(runner)

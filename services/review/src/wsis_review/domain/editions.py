@@ -35,8 +35,14 @@ class EditionReview(BaseModel):
     year: int
     phase: Phase = Phase.PLANNED
     review_closes: datetime | None = None
+    # The edition event applied last (its aggregate version): an older one arriving late (a
+    # replay from the dead letters) must not take the phase back, say from review to submission.
+    version: int = 0
     rules: ReviewRules = Field(default_factory=ReviewRules)
     rubric: Rubric = Field(default_factory=default_rubric)
+
+    def applies(self, aggregate_version: int) -> bool:
+        return aggregate_version > self.version
 
     def require_phase(self, action: str, *phases: Phase) -> None:
         if self.phase not in phases:

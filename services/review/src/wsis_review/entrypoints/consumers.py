@@ -25,18 +25,30 @@ def _uow(tx: Tx) -> ReviewUnitOfWork:
 
 @handlers.on(EditionCreated)
 async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
-    await candidates.record_phase(_uow(tx), event.edition, Phase.PLANNED, event.payload.schedule)
+    await candidates.record_phase(
+        _uow(tx),
+        event.edition,
+        Phase.PLANNED,
+        event.payload.schedule,
+        version=event.aggregate_version,
+    )
 
 
 @handlers.on(EditionChanged)
 async def on_edition_changed(event: EditionChanged, tx: Tx) -> None:
-    await candidates.record_schedule(_uow(tx), event.edition, event.payload.schedule)
+    await candidates.record_schedule(
+        _uow(tx), event.edition, event.payload.schedule, version=event.aggregate_version
+    )
 
 
 @handlers.on(EditionPhaseChanged)
 async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
     await candidates.record_phase(
-        _uow(tx), event.edition, event.payload.phase, event.payload.schedule
+        _uow(tx),
+        event.edition,
+        event.payload.phase,
+        event.payload.schedule,
+        version=event.aggregate_version,
     )
 
 

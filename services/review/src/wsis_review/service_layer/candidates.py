@@ -35,18 +35,25 @@ async def withdraw_entry(uow: UnitOfWork, withdrawal: Withdrawal, now: datetime)
 
 
 async def record_phase(
-    uow: UnitOfWork, year: int, phase: Phase, schedule: EditionSchedule | None
+    uow: UnitOfWork, year: int, phase: Phase, schedule: EditionSchedule, *, version: int
 ) -> None:
     edition = await uow.editions.get(year)
+    if not edition.applies(version):
+        return
+    edition.version = version
     edition.phase = phase
-    if schedule is not None:
-        edition.review_closes = schedule.review_closes
+    edition.review_closes = schedule.review_closes
     await uow.editions.save(edition)
 
 
-async def record_schedule(uow: UnitOfWork, year: int, schedule: EditionSchedule) -> None:
+async def record_schedule(
+    uow: UnitOfWork, year: int, schedule: EditionSchedule, *, version: int
+) -> None:
     """An admin moved the edition's dates: the review's close is said with its new date."""
     edition = await uow.editions.get(year)
+    if not edition.applies(version):
+        return
+    edition.version = version
     edition.review_closes = schedule.review_closes
     await uow.editions.save(edition)
 

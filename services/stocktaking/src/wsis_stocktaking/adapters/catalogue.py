@@ -103,9 +103,21 @@ class Catalogue:
         )
 
     async def put_edition(
-        self, year: int, *, phase: Phase | None = None, show_running_counts: bool | None = None
-    ) -> None:
-        changes: dict[str, Any] = {}
+        self,
+        year: int,
+        *,
+        version: int,
+        phase: Phase | None = None,
+        show_running_counts: bool | None = None,
+    ) -> bool:
+        """Applies an edition event unless one at least as recent was applied (a replay from
+        the dead letters, say, must not take the edition back); whether it was applied."""
+        current = await self._editions.find_one(
+            {"_id": year}, {"version": 1}, session=self._session
+        )
+        if current is not None and current.get("version", 0) >= version:
+            return False
+        changes: dict[str, Any] = {"version": version}
         if phase is not None:
             changes["phase"] = phase
         if show_running_counts is not None:
@@ -113,6 +125,7 @@ class Catalogue:
         await self._editions.update_one(
             {"_id": year}, {"$set": changes}, upsert=True, session=self._session
         )
+        return True
 
     async def edition(self, year: int) -> EditionView:
         document = await self._editions.find_one({"_id": year}, session=self._session)

@@ -33,20 +33,26 @@ def _catalogue(tx: Tx) -> Catalogue:
 @handlers.on(EditionCreated)
 async def on_edition_created(event: EditionCreated, tx: Tx) -> None:
     await _catalogue(tx).put_edition(
-        event.edition, show_running_counts=event.payload.show_running_counts
+        event.edition,
+        version=event.aggregate_version,
+        show_running_counts=event.payload.show_running_counts,
     )
 
 
 @handlers.on(EditionChanged)
 async def on_edition_changed(event: EditionChanged, tx: Tx) -> None:
     await _catalogue(tx).put_edition(
-        event.edition, show_running_counts=event.payload.show_running_counts
+        event.edition,
+        version=event.aggregate_version,
+        show_running_counts=event.payload.show_running_counts,
     )
 
 
 @handlers.on(EditionPhaseChanged)
 async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
-    await _catalogue(tx).put_edition(event.edition, phase=event.payload.phase)
+    await _catalogue(tx).put_edition(
+        event.edition, version=event.aggregate_version, phase=event.payload.phase
+    )
 
 
 @handlers.on(SubmissionSubmitted)
