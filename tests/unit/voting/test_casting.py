@@ -27,7 +27,7 @@ from wsis_shared.events import (
 from wsis_shared.vocabulary import Category, Phase, Role
 from wsis_voting.domain.ballot import AlreadyVoted, Vote, tally_key, voter_pseudonym
 from wsis_voting.domain.invalidation import InvalidationRule
-from wsis_voting.domain.results import NomineeCount, finalists, rank
+from wsis_voting.domain.results import NomineeCount, draw, finalists, rank
 from wsis_voting.entrypoints.http.voting import VoteCreate
 from wsis_voting.service_layer import closing, invalidation, tally_audit
 from wsis_voting.service_layer.casting import cast_vote
@@ -302,24 +302,38 @@ def test_ties_go_to_the_nominee_that_reached_its_count_first() -> None:
         NomineeCount("same-time-a", 3, at),
     ]
 
-    assert [c.entry_id for c in rank(counts)] == [
+    salt = "5a1t"
+    by_lot = sorted(
+        ["same-time-a", "same-time-b"],
+        key=lambda e: hashlib.sha256(f"{salt}:{e}".encode()).hexdigest(),
+    )
+    none_by_lot = sorted(["a-none", "b-none"], key=lambda e: draw(salt, e))
+    assert [c.entry_id for c in rank(counts, salt)] == [
         "top",
         "early",
         "late",
         "mid",
-        "same-time-a",
-        "same-time-b",
-        "a-none",
-        "b-none",
+        *by_lot,
+        *none_by_lot,
     ]
-    chosen = finalists(counts)
+    chosen = finalists(counts, salt)
     assert [(f.entry_id, f.rank) for f in chosen] == [
         ("top", 1),
         ("early", 2),
         ("late", 3),
         ("mid", 4),
-        ("same-time-a", 5),
+        (by_lot[0], 5),
     ], "a tie at the fifth place: exactly five finalists"
+
+
+def test_the_last_tie_break_is_a_draw_by_the_bulletin_salt_not_the_entry_id() -> None:
+    """Entry ids follow creation time: ranking by them would hand every zero-vote tie to the
+    oldest draft. The draw depends on the salt, drawn at the close."""
+    tied = [NomineeCount(f"entry-{n}", 0, None) for n in range(6)]
+    winners_of_the_draw = {finalists(tied, f"salt-{n}")[0].entry_id for n in range(40)}
+
+    assert len(winners_of_the_draw) > 1
+    assert finalists(tied, "salt-1") == finalists(list(reversed(tied)), "salt-1")
 
 
 async def test_a_retry_after_the_close_gets_the_vote_accepted_before_it(

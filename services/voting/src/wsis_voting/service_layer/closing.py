@@ -39,12 +39,13 @@ async def finalise_edition(uow: UnitOfWork, year: int, now: datetime) -> list[Ca
         counts = [counted.get(z.entry_id, z) for z in zeroes]
         standing = {z.entry_id for z in zeroes}
         withdrawn = sorted(entry for entry in counted if entry not in standing)
+        salt = secrets.token_hex(16)
         results = CategoryResults(
             edition=year,
             category=category,
-            finalists=finalists(counts),
+            finalists=finalists(counts, salt),
             tie_break_rule=TIE_BREAK_RULE,
-            bulletin_salt=secrets.token_hex(16),
+            bulletin_salt=salt,
             valid_votes=sum(c.votes for c in counted.values()),
             withdrawn=tuple(withdrawn),
             votes_for_withdrawn=sum(counted[entry].votes for entry in withdrawn),
