@@ -195,6 +195,33 @@ async def test_a_team_sees_an_opening_at_once_and_a_close_elsewhere_at_most_a_se
         await submit(3)
 
 
+async def test_a_close_saved_here_is_seen_here_at_once_even_by_a_read_before_its_commit(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team's request reading the edition while the close is being committed reads the open
+    edition (the close is not committed yet) and must not keep it for the next second."""
+    runner = MongoUnitOfWorkRunner(resources, SubmissionsUnitOfWork)
+    await edition_2030(runner, created_at=NOW - timedelta(days=10))
+    await editions.change_phase(runner, clock(NOW), year=2030, phase=Phase.SUBMISSION, by="a")
+    monkeypatch.setattr(repositories, "RECENT_EDITION_SECONDS", 60.0)
+    read_during_the_close: list[Phase] = []
+
+    async def close_with_a_team_reading_before_the_commit(uow: SubmissionsUnitOfWork) -> None:
+        edition = await uow.editions.get(2030)
+        edition.change_phase(Phase.REVIEW, by="admin", now=NOW)
+        await uow.editions.save(edition)
+        read_during_the_close.append((await uow.editions.get_recent(2030)).phase)
+
+    await runner.run(close_with_a_team_reading_before_the_commit)
+
+    assert read_during_the_close == [Phase.SUBMISSION]  # outside the uncommitted transaction
+
+    async def read(uow: SubmissionsUnitOfWork) -> Phase:
+        return (await uow.editions.get_recent(2030)).phase
+
+    assert await runner.run(read) == Phase.REVIEW
+
+
 async def test_fingerprints_of_an_earlier_normaliser_are_made_again_once(
     resources: Resources,
 ) -> None:

@@ -116,6 +116,25 @@ def _entry(document: dict[str, Any]) -> Entry:
 # RECENT_EDITION_SECONDS late — against the scheduler's own lag of up to `scheduler_interval_s`.
 RECENT_EDITION_SECONDS: Final = 1.0
 _recent_editions: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
+# Editions this process is changing: (the version being written, monotonic time). A read made
+# while the change is not yet committed shows the edition it replaces, and must not be kept: a
+# close saved here is then seen here at once. A change that never commits (a conflict) stops
+# counting after MongoDB's own limit on a transaction's life.
+TRANSACTION_LIFETIME_SECONDS: Final = 60.0
+_editions_changing: dict[tuple[str, int], tuple[int, float]] = {}
+
+
+def _keepable(key: tuple[str, int], document: dict[str, Any]) -> bool:
+    changing = _editions_changing.get(key)
+    if changing is None:
+        return True
+    version, since = changing
+    if document.get("version", 1) >= version:
+        return True
+    if time.monotonic() - since > TRANSACTION_LIFETIME_SECONDS:
+        _editions_changing.pop(key, None)
+        return True
+    return False
 
 
 class MongoEditionRepository:
@@ -134,7 +153,11 @@ class MongoEditionRepository:
             return _edition(year, recent[1])
         # Outside the transaction: a read of the shared edition, not part of the use case's writes.
         document = await self._collection.find_one({"_id": year})
-        if document is not None and document.get("phase") == Phase.SUBMISSION:
+        if (
+            document is not None
+            and document.get("phase") == Phase.SUBMISSION
+            and _keepable(key, document)
+        ):
             _recent_editions[key] = (time.monotonic(), document)
         else:
             _recent_editions.pop(key, None)
@@ -147,7 +170,9 @@ class MongoEditionRepository:
             raise AlreadyExists(f"edition {edition.year} already exists") from exc
 
     async def save(self, edition: Edition) -> None:
-        _recent_editions.pop((self._collection.database.name, edition.year), None)
+        key = (self._collection.database.name, edition.year)
+        _editions_changing[key] = (edition.version, time.monotonic())
+        _recent_editions.pop(key, None)
         result = await self._collection.replace_one(
             {"_id": edition.year, "version": edition.version - 1},
             _edition_document(edition),
