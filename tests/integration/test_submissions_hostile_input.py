@@ -195,8 +195,9 @@ async def test_the_admins_csv_hands_a_spreadsheet_no_formula(api: Api) -> None:
     rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     by_id = {row["entry_id"]: row for row in rows}
     for entry_id, formula in zip(mine, FORMULAS, strict=True):
-        assert by_id[entry_id]["title"] == "'" + formula
-        assert by_id[entry_id]["organisation_name"] == "'" + formula
+        kept = formula.strip()  # names lose their outer spaces, tabs and line breaks included
+        assert by_id[entry_id]["title"] == "'" + kept
+        assert by_id[entry_id]["organisation_name"] == "'" + kept
     for row in rows:  # every entry of the edition, the fuzzed ones included
         for column, cell in row.items():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
@@ -313,3 +314,40 @@ async def test_the_history_shows_a_changed_start_date_as_the_date_typed(api: Api
     history = (await api.call("GET", f"/entries/{entry_id}/history")).json()
 
     assert history[-1]["changes"] == {"start_date": "2024-03-01"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("title", "     ", "at least 3 characters"),
+        ("organisation_name", " \t ", "at least 2 characters"),
+        ("contact_name", "  ", "at least 2 characters"),
+        ("title", "Clinics\u0000online", "U+0000"),
+        ("title", "Clinics \u202eenilno", "U+202E"),
+        ("partners", ["Ministry", "  "], "at least 1 character"),
+    ],
+)
+async def test_a_name_of_spaces_or_invisible_characters_is_refused_at_its_field(
+    api: Api, field: str, value: Any, reason: str
+) -> None:
+    refused = await api.call("POST", f"/editions/{YEAR}/entries", COMPLETE | {field: value})
+
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["pointer"].startswith(f"/{field}")
+    assert reason in error["detail"]
+
+
+async def test_names_are_kept_without_their_outer_spaces(api: Api) -> None:
+    created = await api.call(
+        "POST",
+        f"/editions/{YEAR}/entries",
+        {"title": "  Clinics online ", "organisation_name": " Ministry of Health\t"},
+    )
+
+    assert created.status_code == 201, created.text
+    content = created.json()["content"]
+    assert (content["title"], content["organisation_name"]) == (
+        "Clinics online",
+        "Ministry of Health",
+    )

@@ -68,3 +68,20 @@ def file_stem(name: str | None) -> str:
         elif not kept or kept[-1] != "_":
             kept.append("_")
     return "".join(kept).strip(" ._")[:MAX_FILE_STEM].strip(" ._")
+
+
+# Invisible characters that reorder or hide what a reader sees ("Trojan Source"); joiners stay:
+# Persian, Hindi and emoji need them.
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def single_line(value: str) -> str:
+    """A name or a title as readers will see it: no control characters (line breaks, NUL) and
+    no bidirectional overrides. Raises ValueError naming the character to remove."""
+    for ch in value:
+        if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS:
+            raise ValueError(
+                f"remove the invisible character U+{ord(ch):04X}: names and titles are one "
+                "line of visible text"
+            )
+    return value

@@ -104,6 +104,16 @@ def test_submit_lists_only_the_missing_fields() -> None:
     assert entry.version == 1
 
 
+def test_a_name_of_spaces_saved_in_a_draft_counts_as_missing() -> None:
+    """Drafts saved before names were trimmed may hold one."""
+    entry = draft(title="   ", contact_name=" \t")
+
+    with pytest.raises(InvalidInput) as refused:
+        entry.submit(edition(), now=NOW)
+
+    assert refused.value.extensions["missing"] == ["title", "contact_name"]
+
+
 def _pointers(error: InvalidInput) -> set[str]:
     return {problem["pointer"] for problem in error.extensions["errors"]}
 

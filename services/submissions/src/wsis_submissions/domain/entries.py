@@ -37,6 +37,11 @@ SDG_TARGET_PATTERN = r"^(1[0-7]|[1-9])\.([1-9]|1[0-9]|[a-c])$"
 _SDG_TARGET = re.compile(SDG_TARGET_PATTERN)
 
 
+def _blank(value: object) -> bool:
+    """Missing, empty, or only spaces (a draft saved before names were trimmed)."""
+    return not value or (isinstance(value, str) and not value.strip())
+
+
 class Attachment(BaseModel):
     attachment_id: str
     filename: str
@@ -228,7 +233,7 @@ class Entry(BaseModel):
     def public_view(self, *, today: date) -> EntryPublic:
         """The public fields, after every rule a complete entry must meet (else InvalidInput)."""
         content = self.content
-        missing = [name for name in REQUIRED_TO_SUBMIT if not getattr(content, name)]
+        missing = [name for name in REQUIRED_TO_SUBMIT if _blank(getattr(content, name))]
         problems = {f"/{name}": REQUIRED_TO_SUBMIT[name] for name in missing}
         if content.short_description:
             words = word_count(content.short_description)

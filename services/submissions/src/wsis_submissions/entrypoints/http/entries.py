@@ -7,9 +7,18 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, status
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+)
 
 from wsis_shared.geography import country as lookup_country
+from wsis_shared.text import single_line
 from wsis_shared.vocabulary import ActionLine, Category, EditionYear, ProjectStatus, StakeholderType
 from wsis_submissions.domain.entries import (
     SDG_TARGET_PATTERN,
@@ -41,7 +50,23 @@ def _sdg_target(value: str) -> str:
 
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+# Names and titles: outer spaces dropped before their length is checked (a title of spaces is
+# no title), one line of visible text.
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(single_line),
+]
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=200),
+    AfterValidator(single_line),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=2, max_length=200),
+    AfterValidator(single_line),
+]
 
 
 class EntryFields(BaseModel):
@@ -49,7 +74,7 @@ class EntryFields(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    title: str | None = Field(default=None, min_length=3, max_length=200)
+    title: Title | None = None
     short_description: str | None = Field(
         default=None, max_length=3000, description="150–200 words: what voters read"
     )
@@ -64,14 +89,14 @@ class EntryFields(BaseModel):
     )
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. KE")
     stakeholder_type: StakeholderType | None = None
-    organisation_name: str | None = Field(default=None, min_length=2, max_length=200)
+    organisation_name: Name | None = None
     partners: list[ShortText] | None = Field(default=None, max_length=50)
     impact_qualitative: Text | None = None
     impact_quantitative: Text | None = None
     challenges: Text | None = None
     future_plans: Text | None = None
     website: HttpUrl | None = None
-    contact_name: str | None = Field(default=None, min_length=2, max_length=200)
+    contact_name: Name | None = None
     contact_email: EmailStr | None = None
     start_date: date | None = None
     project_status: ProjectStatus | None = None
