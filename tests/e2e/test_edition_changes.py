@@ -125,6 +125,7 @@ async def test_an_admin_moves_the_dates_still_to_come_and_every_service_follows(
         r = await change({"schedule": {"voting_closes": None}})
         assert r.status_code == 422, r.text
         assert "cannot be removed" in r.text
+        assert r.json()["errors"][0]["pointer"] == "/schedule/voting_closes"
 
         r = await change({"categories": ["C1"]})
         assert r.status_code == 422, r.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -290,7 +290,8 @@ def test_the_ceremony_can_be_added_and_removed() -> None:
     ceremony = open_edition.schedule.results_at + timedelta(days=30)
 
     assert open_edition.change(dates={"ceremony_at": ceremony}, now=NOW) is not None
-    assert open_edition.next_change(open_edition.schedule.results_at) == (ceremony, Phase.CLOSED)
+    with_results = open_edition.model_copy(update={"phase": Phase.RESULTS})
+    assert with_results.next_change(open_edition.schedule.results_at) == (ceremony, Phase.CLOSED)
     assert open_edition.change(dates={"ceremony_at": None}, now=NOW) is not None
     assert open_edition.schedule.ceremony_at is None
     assert open_edition.version == 3
@@ -356,3 +357,60 @@ async def test_a_refused_change_stores_and_publishes_nothing() -> None:
 
     assert runner.published == []
     assert runner.editions[YEAR].title == "WSIS Prizes 2027"
+
+
+def test_a_moved_date_comes_at_least_a_minute_after_the_change() -> None:
+    """Every service, and every API process's copy of the edition, learns of it before."""
+    open_edition = edition(Phase.SUBMISSION)
+
+    with pytest.raises(InvalidInput, match="less than a minute from now"):
+        open_edition.change(dates={"submission_closes": NOW + timedelta(seconds=30)}, now=NOW)
+    assert open_edition.change(dates={"submission_closes": NOW + timedelta(minutes=1)}, now=NOW)
+
+
+def test_the_dates_of_a_phase_the_edition_has_left_stay() -> None:
+    """Voting closed early by an admin: moving its close would answer 200 and change nothing."""
+    closed_early = edition(Phase.SELECTION)
+    voting_closes = closed_early.schedule.voting_closes
+    before_the_close = voting_closes - timedelta(days=1)
+
+    with pytest.raises(InvalidInput, match="ends the voting phase, which edition 2027") as refused:
+        closed_early.change(
+            dates={"voting_closes": voting_closes + timedelta(days=3)}, now=before_the_close
+        )
+
+    assert refused.value.extensions["errors"][0]["pointer"] == "/schedule/voting_closes"
+    assert closed_early.change(
+        dates={"results_at": closed_early.schedule.results_at + timedelta(days=3)},
+        now=before_the_close,
+    )
+
+
+def test_dates_are_kept_in_utc_to_the_millisecond_as_mongodb_stores_them() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+    later = open_edition.schedule.voting_closes + timedelta(microseconds=123_456)
+    in_tokyo = later.astimezone(timezone(timedelta(hours=9)))
+
+    assert open_edition.change(dates={"voting_closes": in_tokyo}, now=NOW) is not None
+    assert open_edition.schedule.voting_closes == later.replace(microsecond=123_000)
+    assert open_edition.schedule.voting_closes.utcoffset() == timedelta(0)
+    assert open_edition.change(dates={"voting_closes": in_tokyo}, now=NOW) is None, "the same"
+
+
+def test_a_refusal_points_at_the_date_that_was_sent() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+    too_early = open_edition.schedule.voting_closes - timedelta(days=1)
+
+    with pytest.raises(InvalidInput, match="voting_closes must not be after") as refused:
+        open_edition.change(dates={"results_at": too_early}, now=NOW)
+
+    assert refused.value.extensions["errors"][0]["pointer"] == "/schedule/results_at"
+
+
+def test_the_next_change_is_one_already_due() -> None:
+    """Between a close date and the scheduler's next pass the edition still says submission:
+    what comes next is the review, now, not voting in a month."""
+    open_edition = edition(Phase.SUBMISSION)
+    closes = open_edition.schedule.submission_closes
+
+    assert open_edition.next_change(closes + timedelta(seconds=2)) == (closes, Phase.REVIEW)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
@@ -47,9 +47,25 @@ def schedule_boundaries(schedule: EditionSchedule) -> list[tuple[datetime, Phase
     return boundaries
 
 
-def schedule_problem(year: int, schedule: EditionSchedule) -> tuple[str, str] | None:
-    """The first field of a schedule that cannot be, and why: its dates far from the edition's
-    year, or out of order. None for a schedule an edition can have."""
+def to_the_millisecond(moment: datetime) -> datetime:
+    """A date as MongoDB keeps it (UTC, milliseconds): what is answered is what is stored, and
+    a date sent back as it was read compares equal."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def stored_schedule(schedule: EditionSchedule) -> EditionSchedule:
+    return EditionSchedule.model_validate(
+        {
+            name: to_the_millisecond(moment) if moment is not None else None
+            for name, moment in schedule.model_dump().items()
+        }
+    )
+
+
+def schedule_problem(year: int, schedule: EditionSchedule) -> tuple[tuple[str, ...], str] | None:
+    """The fields of a schedule that cannot be together (one far from the edition's year, or
+    two out of order), and why. None for a schedule an edition can have."""
     steps = [
         ("submission_opens", schedule.submission_opens),
         ("submission_closes", schedule.submission_closes),
@@ -64,14 +80,31 @@ def schedule_problem(year: int, schedule: EditionSchedule) -> tuple[str, str] | 
         # Also keeps out dates MongoDB cannot store (past 9999 once in UTC).
         moment_year = utc_year(moment)
         if moment_year is None or abs(moment_year - year) > SCHEDULE_YEARS_AROUND:
-            return name, (
-                f"schedule.{name} is {moment.isoformat()}: the dates of edition {year} "
+            in_utc = f" ({moment_year} in UTC)" if moment_year not in (None, moment.year) else ""
+            return (name,), (
+                f"schedule.{name} is {moment.isoformat()}{in_utc}: the dates of edition {year} "
                 f"fall within {SCHEDULE_YEARS_AROUND} years of {year}"
             )
     for (earlier, a), (later, b) in itertools.pairwise(steps):
         if a > b:
-            return earlier, f"schedule.{earlier} must not be after schedule.{later}"
+            return (earlier, later), f"schedule.{earlier} must not be after schedule.{later}"
     return None
+
+
+# The phase each date ends: once the edition has left that phase (an admin closed it early, say),
+# moving the date would change nothing.
+_PHASE_ENDED_BY: Final = {
+    "submission_opens": Phase.PLANNED,
+    "submission_closes": Phase.SUBMISSION,
+    "review_closes": Phase.REVIEW,
+    "voting_opens": Phase.REVIEW,
+    "voting_closes": Phase.VOTING,
+    "results_at": Phase.SELECTION,
+    "ceremony_at": Phase.RESULTS,
+}
+# A moved date comes at least this long after the change: every service (and every API
+# process's copy of the edition, kept up to a second) learns of it before it comes.
+MOVED_DATE_NOTICE: Final = timedelta(minutes=1)
 
 
 def _invalid_date(field: str, reason: str) -> InvalidInput:
@@ -130,16 +163,24 @@ class Edition(BaseModel):
 
         An admin's override holds until the next boundary of the schedule after it.
         """
-        due: Phase | None = None
+        due = self._due(now)
+        return due[1] if due is not None else None
+
+    def _due(self, now: datetime) -> tuple[datetime, Phase] | None:
+        due: tuple[datetime, Phase] | None = None
         for starts, phase in schedule_boundaries(self.schedule):
             if starts <= now and (self.last_override_at is None or starts > self.last_override_at):
-                due = phase
-        return due if due is not None and due != self.phase else None
+                due = (starts, phase)
+        return due if due is not None and due[1] != self.phase else None
 
     def next_change(self, now: datetime) -> tuple[datetime, Phase] | None:
         """When the schedule will next move the edition by itself, and to which phase. After an
         admin's override this is worth saying: an edition sent back to submissions during the
-        review goes on to voting at `voting_opens` unless an admin moves it to review first."""
+        review goes on to voting at `voting_opens` unless an admin moves it to review first. A
+        change already due (the scheduler acts within its interval) is the next one."""
+        due = self._due(now)
+        if due is not None:
+            return due
         for starts, phase in schedule_boundaries(self.schedule):
             after_override = self.last_override_at is None or starts > self.last_override_at
             if starts > now and after_override and phase != self.phase:
@@ -211,7 +252,9 @@ class Edition(BaseModel):
 
     def _moved_schedule(self, dates: dict[str, datetime | None], now: datetime) -> EditionSchedule:
         moved: dict[str, Any] = {}
-        for field, new in dates.items():
+        to_change_the_phase_now = f"to change the phase now, use POST /editions/{self.year}/phase"
+        for field, sent in dates.items():
+            new = to_the_millisecond(sent) if sent is not None else None
             old = getattr(self.schedule, field)
             if new == old:
                 continue
@@ -219,20 +262,36 @@ class Edition(BaseModel):
                 raise _invalid_date(
                     field,
                     f"schedule.{field} passed on {old.isoformat()}: a date that has passed "
-                    "stays as it was",
+                    f"stays as it was ({to_change_the_phase_now})",
+                )
+            ended = _PHASE_ENDED_BY[field]
+            if self.phase.order > ended.order:
+                raise _invalid_date(
+                    field,
+                    f"schedule.{field} ends the {ended} phase, which edition {self.year} has "
+                    f"already left (it is in the {self.phase} phase): moving it would change "
+                    "nothing",
                 )
             if new is not None and new <= now:
                 raise _invalid_date(
                     field,
                     f"schedule.{field} would be {new.isoformat()}, which has passed: dates move "
-                    f"only to moments still to come (to change the phase now, use "
-                    f"POST /editions/{self.year}/phase)",
+                    f"only to moments still to come ({to_change_the_phase_now})",
+                )
+            if new is not None and new < now + MOVED_DATE_NOTICE:
+                raise _invalid_date(
+                    field,
+                    f"schedule.{field} would be {new.isoformat()}, less than a minute from now: "
+                    f"every service must learn of a date before it comes "
+                    f"({to_change_the_phase_now})",
                 )
             moved[field] = new
         schedule = self.schedule.model_copy(update=moved)
         problem = schedule_problem(self.year, schedule)
         if problem is not None:
-            raise _invalid_date(*problem)
+            fields, reason = problem
+            sent_first = next((f for f in fields if f in moved), fields[0])
+            raise _invalid_date(sent_first, reason)
         return schedule
 
     def require_phase(self, phase: Phase, action: str) -> None:

@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 from fastapi import APIRouter, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from wsis_shared.events import EditionSchedule
+from wsis_shared.text import single_line
 from wsis_shared.vocabulary import Category, EditionYear, Phase
-from wsis_submissions.domain.editions import Edition, schedule_problem
+from wsis_submissions.domain.editions import Edition, schedule_problem, stored_schedule
 from wsis_submissions.entrypoints.http.dependencies import Admin, Now, UoW
 from wsis_submissions.service_layer import editions as use_cases
 
 router = APIRouter(prefix="/editions", tags=["editions"])
 
 
+# One line of visible text, outer spaces dropped before its length is checked.
+EditionTitle = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=200),
+    AfterValidator(single_line),
+]
+
+
 class EditionCreate(BaseModel):
     year: int = Field(ge=2000, le=2100)
-    title: str = Field(min_length=3, max_length=200)
+    title: EditionTitle
     schedule: EditionSchedule
     categories: tuple[Category, ...] = tuple(Category)
-    show_running_counts: bool = Field(
+    show_running_counts: StrictBool = Field(
         default=False, description="show running vote counts to the public during voting"
     )
 
@@ -31,6 +51,7 @@ class EditionCreate(BaseModel):
         problem = schedule_problem(self.year, self.schedule)
         if problem is not None:
             raise ValueError(problem[1])
+        self.schedule = stored_schedule(self.schedule)
         if not self.categories:
             raise ValueError("an edition needs at least one category")
         return self
@@ -52,14 +73,23 @@ class ScheduleChange(BaseModel):
         default=None, description="null removes the ceremony (the edition then stays in results)"
     )
 
-    @model_validator(mode="after")
-    def only_the_ceremony_can_be_removed(self) -> Self:
-        for name in self.model_fields_set - {"ceremony_at"}:
-            if getattr(self, name) is None:
-                raise ValueError(
-                    f"schedule.{name} cannot be removed: give its new date or leave it out"
-                )
-        return self
+    @field_validator(
+        "submission_opens",
+        "submission_closes",
+        "review_closes",
+        "voting_opens",
+        "voting_closes",
+        "results_at",
+    )
+    @classmethod
+    def only_the_ceremony_can_be_removed(
+        cls, value: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        if value is None:  # sent as null (a date left out is not validated)
+            raise ValueError(
+                f"schedule.{info.field_name} cannot be removed: give its new date or leave it out"
+            )
+        return value
 
 
 class EditionUpdate(BaseModel):
@@ -68,9 +98,9 @@ class EditionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=3, max_length=200)
+    title: EditionTitle | None = None
     schedule: ScheduleChange | None = None
-    show_running_counts: bool | None = Field(
+    show_running_counts: StrictBool | None = Field(
         default=None, description="show running vote counts to the public during voting"
     )
 
