@@ -479,7 +479,7 @@ async def test_the_bulletin_lets_each_voter_find_their_receipt(runner: FakeRunne
 
     found = await closing.bulletin(runner, year=YEAR, category=Category.C4, privileged=True)
     assert found is not None
-    results_, hashes = found
+    results_, hashes, _ = found
     assert {entry: len(h) for entry, h in hashes.items()} == {"entry-1": 1, "entry-2": 3}
     my_hash = hashlib.sha256(f"{results_.bulletin_salt}:{mine.receipt_id}".encode()).hexdigest()
     assert hashes["entry-1"] == [my_hash]
@@ -505,7 +505,7 @@ async def test_votes_for_a_nomination_withdrawn_during_the_window_stay_in_the_bu
     assert (c4.valid_votes, c4.votes_for_withdrawn, c4.withdrawn) == (4, 1, ("entry-1",))
     found = await closing.bulletin(runner, year=YEAR, category=Category.C4, privileged=True)
     assert found is not None
-    results_, hashes = found
+    results_, hashes, _ = found
     assert sum(len(h) for h in hashes.values()) == c4.valid_votes
     my_hash = hashlib.sha256(f"{results_.bulletin_salt}:{mine.receipt_id}".encode()).hexdigest()
     assert hashes["entry-1"] == [my_hash]

@@ -122,8 +122,12 @@ async def test_the_bulletins_cheap_look_up_reads_no_vote() -> None:
         runner, year=YEAR, category=Category.C4, privileged=False, hashes=False
     )
     assert found is not None
-    results, hashes = found
-    assert (results.bulletin_salt, hashes) == (SALT, {})  # … but not even the finalists' keys
+    results, hashes, final = found
+    assert (results.bulletin_salt, hashes, final) == (
+        SALT,
+        {},
+        True,
+    )  # … but not even the finalists' keys
 
 
 async def test_no_bulletin_before_the_close() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, NamedTuple
 
 from wsis_shared.errors import PhaseClosed
 from wsis_shared.events import ChampionsAnnounced, ChampionsList
@@ -99,9 +99,18 @@ async def champions(
     return await runner.run(work)
 
 
+class PublishedBulletin(NamedTuple):
+    results: CategoryResults
+    hashes: dict[str, list[str]]
+    # Public for good: the results are out, so no setting can hide its counts again and caches
+    # may keep it. Before that it is public only while the edition shows running counts, which
+    # an admin may turn off.
+    final: bool
+
+
 async def bulletin(
     runner: Runner, *, year: int, category: Category, privileged: bool, hashes: bool = True
-) -> tuple[CategoryResults, dict[str, list[str]]] | None:
+) -> PublishedBulletin | None:
     """The salt and, per nominee voted for (and per finalist), the sorted hashes of its valid
     votes' receipts: together exactly the category's `valid_votes`, the votes for nominations
     withdrawn during the window (`CategoryResults.withdrawn`) included.
@@ -111,7 +120,7 @@ async def bulletin(
     `hashes=False` reads only which results it belongs to (no vote): enough for a caller that
     holds the bulletin already to know it is still the one."""
 
-    async def work(uow: UnitOfWork) -> tuple[CategoryResults, dict[str, list[str]]] | None:
+    async def work(uow: UnitOfWork) -> PublishedBulletin | None:
         results = await uow.results.find(year, category)
         if results is None:
             return None
@@ -129,11 +138,14 @@ async def bulletin(
                 required_phase=Phase.RESULTS,
                 **({"results_at": edition.schedule.results_at} if edition.schedule else {}),
             )
+        final = edition.phase.order >= Phase.RESULTS.order
         if not hashes:
-            return results, {}
+            return PublishedBulletin(results, {}, final)
         found: dict[str, list[str]] = {f.entry_id: [] for f in results.finalists}
         async for entry_id, receipt_id in uow.votes.receipts_of(year, category):
             found.setdefault(entry_id, []).append(receipt_hash(results.bulletin_salt, receipt_id))
-        return results, {entry: sorted(listed) for entry, listed in sorted(found.items())}
+        return PublishedBulletin(
+            results, {entry: sorted(listed) for entry, listed in sorted(found.items())}, final
+        )
 
     return await runner.run(work)

@@ -109,9 +109,12 @@ class Bulletin(BaseModel):
     nominees: list[BulletinNominee]
 
 
-# Once the results are decided a bulletin cannot change (no ruling, no vote after them): browsers
-# and shared caches may keep it a day, and revalidate with its ETag at no cost.
+# Once the results are out a bulletin cannot change (no ruling, no vote after them) nor be hidden
+# again: browsers and shared caches may keep it a day, and revalidate with its ETag at no cost.
 BULLETIN_CACHE_CONTROL: Final = "public, max-age=86400"
+# Public earlier only because the edition shows running counts, which an admin may turn off:
+# caches keep it but ask each time (a 304 while it is still public, the 409 once hidden).
+BULLETIN_WHILE_COUNTS_SHOWN: Final = "public, no-cache"
 BULLETINS_KEPT: Final = 4  # categories whose bodies a process keeps …
 BULLETIN_BYTES_KEPT: Final = 64 * 1024 * 1024  # … within this many bytes (the newest always)
 BULLETIN_KEPT_S: Final = 120.0  # … for this long
@@ -214,11 +217,15 @@ async def get_bulletin(
     )
     if found is None:
         raise NotFound(f"no bulletin for {category} in {year}: it is published when voting closes")
-    etag = _bulletin_etag(found[0])
+    etag = _bulletin_etag(found.results)
     # An admin may read it before the public: no shared cache may keep that copy.
     headers = {
         "ETag": etag,
-        "Cache-Control": "private, no-store" if privileged else BULLETIN_CACHE_CONTROL,
+        "Cache-Control": "private, no-store"
+        if privileged
+        else BULLETIN_CACHE_CONTROL
+        if found.final
+        else BULLETIN_WHILE_COUNTS_SHOWN,
     }
     if etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
@@ -227,7 +234,7 @@ async def get_bulletin(
         built = await closing.bulletin(uow, year=year, category=category, privileged=privileged)
         if built is None:  # results are never taken back; kept for the type checker
             raise NotFound(f"no bulletin for {category} in {year}")
-        results, hashes = built
+        results, hashes, _ = built
         return (
             Bulletin(
                 edition=year,
