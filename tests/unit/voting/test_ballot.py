@@ -143,6 +143,22 @@ def test_a_paused_or_early_closed_window_says_so() -> None:
         closed_early.require_open_window(NOW + timedelta(hours=1))
 
 
+def test_at_the_scheduled_opening_the_window_is_opening_not_paused() -> None:
+    """The scheduler's pass and the event take seconds: voters sent at the opening by a
+    campaign are told to try again, not that someone paused the vote."""
+    in_review = _edition(Phase.REVIEW)
+    in_review.phase_changed_at = VOTING_OPENS - timedelta(days=1)
+
+    with pytest.raises(PhaseClosed, match="is opening now") as refused:
+        in_review.require_open_window(VOTING_OPENS + timedelta(seconds=3))
+    assert "try again in a few seconds" in refused.value.detail
+    with pytest.raises(PhaseClosed, match="paused by the organisers"):
+        in_review.require_open_window(VOTING_OPENS + timedelta(minutes=5))
+    in_review.phase_changed_at = VOTING_OPENS + timedelta(seconds=1)  # an admin, after it
+    with pytest.raises(PhaseClosed, match="paused by the organisers"):
+        in_review.require_open_window(VOTING_OPENS + timedelta(seconds=3))
+
+
 def test_an_edition_never_announced_is_not_found() -> None:
     with pytest.raises(NotFound, match="no edition 2027"):
         VotingEdition(year=YEAR).require_open_window()

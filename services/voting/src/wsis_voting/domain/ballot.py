@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from wsis_shared.errors import AlreadyExists, InvalidInput, NotFound, PhaseClosed
 from wsis_shared.events import CastVote, EditionSchedule, Finalist, NomineeCard, VoteCast
 from wsis_shared.vocabulary import Category, Phase, vote_counts_public
+
+# At the scheduled opening the phase change takes a few seconds to arrive (the scheduler's pass,
+# the event): within this, a closed window is "opening", not "paused".
+OPENING_LAG: Final = timedelta(minutes=1)
 
 
 class AlreadyVoted(AlreadyExists):
@@ -101,6 +105,14 @@ class VotingEdition(BaseModel):
             on = f" on {changed:%Y-%m-%d %H:%M} UTC" if changed else ""
             return f"was closed early by the organisers{on} (scheduled {window})"
         if now is not None and now >= schedule.voting_opens:
+            changed = self.phase_changed_at
+            if (
+                changed is not None
+                and changed < schedule.voting_opens
+                and now < schedule.voting_opens + OPENING_LAG
+            ):
+                # The schedule opens it; the phase change is on its way (the scheduler's pass).
+                return f"is opening now (scheduled {window}): try again in a few seconds"
             return f"is paused by the organisers (scheduled {window})"
         return (
             f"has not opened yet (opens {schedule.voting_opens.isoformat()}, closes "
