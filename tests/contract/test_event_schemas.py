@@ -146,6 +146,7 @@ def _edition_phase_changed() -> EditionPhaseChanged:
             previous_phase=Phase.PLANNED,
             changed_by="schedule",
             schedule=_schedule(),
+            show_running_counts=False,
         ),
     )
 

@@ -414,3 +414,12 @@ def test_the_next_change_is_one_already_due() -> None:
     closes = open_edition.schedule.submission_closes
 
     assert open_edition.next_change(closes + timedelta(seconds=2)) == (closes, Phase.REVIEW)
+
+
+def test_a_phase_change_carries_the_running_counts_setting() -> None:
+    shown = edition(Phase.VOTING)
+    shown.change(show_running_counts=True, now=NOW)
+
+    event = shown.change_phase(Phase.SELECTION, by="schedule", now=NOW)
+
+    assert event.payload.show_running_counts is True

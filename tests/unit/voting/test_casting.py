@@ -386,6 +386,26 @@ async def test_a_phase_event_older_than_the_one_applied_changes_nothing(
     assert runner.state.editions[YEAR].phase == Phase.RESULTS
 
 
+async def test_a_phase_event_carries_the_running_counts_setting_it_was_published_with(
+    runner: FakeRunner,
+) -> None:
+    """An `edition.changed` hiding the counts lost to the dead letters: the next phase change
+    brings the setting all the same (older events, without it, leave it as it is)."""
+    runner.state.editions[YEAR].show_running_counts = True
+
+    async def record(change: PhaseChange, version: int) -> None:
+        async def work(uow: UnitOfWork) -> None:
+            await record_phase(uow, change, version=version, changed_at=NOW, now=NOW)
+
+        await runner.run(work)
+
+    await record(_phase_change(Phase.SELECTION), version=3)
+    assert runner.state.editions[YEAR].show_running_counts, "an event without the setting"
+    hidden = _phase_change(Phase.RESULTS).model_copy(update={"show_running_counts": False})
+    await record(hidden, version=5)
+    assert not runner.state.editions[YEAR].show_running_counts
+
+
 async def test_voting_extended_by_an_admin_takes_votes_until_its_new_close(
     runner: FakeRunner,
 ) -> None:

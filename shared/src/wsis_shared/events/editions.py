@@ -56,6 +56,10 @@ class PhaseChange(Frozen):
     previous_phase: Phase
     changed_by: Literal["schedule", "admin"]
     schedule: EditionSchedule
+    # The edition's setting at the change: a later event carries it, so an `edition.changed`
+    # lost to the dead letters does not leave a service with the old one. None in events
+    # published before it was carried.
+    show_running_counts: bool | None = None
 
 
 class EditionPhaseChanged(EventBase):

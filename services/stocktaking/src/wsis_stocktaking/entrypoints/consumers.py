@@ -51,7 +51,10 @@ async def on_edition_changed(event: EditionChanged, tx: Tx) -> None:
 @handlers.on(EditionPhaseChanged)
 async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
     await _catalogue(tx).put_edition(
-        event.edition, version=event.aggregate_version, phase=event.payload.phase
+        event.edition,
+        version=event.aggregate_version,
+        phase=event.payload.phase,
+        show_running_counts=event.payload.show_running_counts,
     )
 
 

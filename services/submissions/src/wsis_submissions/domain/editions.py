@@ -205,6 +205,7 @@ class Edition(BaseModel):
                 previous_phase=previous,
                 changed_by="schedule" if by == "schedule" else "admin",
                 schedule=self.schedule,
+                show_running_counts=self.show_running_counts,
             ),
         )
 

@@ -52,6 +52,8 @@ async def record_phase(
     edition.version = version
     edition.phase = change.phase
     edition.schedule = change.schedule
+    if change.show_running_counts is not None:
+        edition.show_running_counts = change.show_running_counts
     edition.phase_changed_at = changed_at
     edition.phase_recorded_at = now
     await uow.editions.save(edition)
