@@ -351,3 +351,15 @@ async def test_names_are_kept_without_their_outer_spaces(api: Api) -> None:
         "Clinics online",
         "Ministry of Health",
     )
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/editions/2099/entries", "/admin/editions/2099/entries.csv"]
+)
+async def test_the_entries_of_an_edition_that_does_not_exist_are_a_404(api: Api, path: str) -> None:
+    """A mistyped year is said, not answered with an empty list an admin would believe."""
+    missing = await api.client.get(path, headers=api.admin)
+
+    assert missing.status_code == 404, missing.text
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert "no edition 2099" in missing.json()["detail"]

@@ -31,6 +31,7 @@ async def page(
     runner: Runner, *, edition: int, where: EntryFilter, after: str | None, limit: int
 ) -> tuple[list[Entry], str | None]:
     async def work(uow: UnitOfWork) -> list[Entry]:
+        await uow.editions.get(edition)  # a year mistyped is a 404, not an empty list
         return await uow.entries.search(edition, where, after, limit + 1)
 
     entries = await runner.run(work)
@@ -64,6 +65,7 @@ async def csv_rows(runner: Runner, *, edition: int, where: EntryFilter) -> list[
     """One consistent snapshot of the filtered entries as CSV rows."""
 
     async def work(uow: UnitOfWork) -> list[list[str]]:
+        await uow.editions.get(edition)  # a year mistyped is a 404, not an empty file
         return [csv_row(entry) async for entry in uow.entries.stream(edition, where)]
 
     return await runner.run(work)

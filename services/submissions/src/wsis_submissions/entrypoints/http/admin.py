@@ -62,12 +62,15 @@ async def list_all(
 async def export_csv(
     year: EditionYear, admin: Admin, uow: UoW, where: Annotated[EntryFilter, Query()]
 ) -> StreamingResponse:
+    # Read before the answer starts: an unknown edition is still a 404.
+    snapshot = await use_cases.csv_rows(uow, edition=year, where=where)
+
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()
         buffer.write(BYTE_ORDER_MARK)
         writer = csv.writer(buffer)
         writer.writerow(use_cases.CSV_COLUMNS)
-        for row in await use_cases.csv_rows(uow, edition=year, where=where):
+        for row in snapshot:
             writer.writerow([formula_safe(cell) for cell in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
