@@ -277,6 +277,21 @@ async def test_an_edition_event_older_than_the_one_applied_changes_nothing() -> 
     )
 
 
+async def test_a_review_closed_early_says_when_it_closed_not_when_it_was_due() -> None:
+    runner = FakeRunner()
+    closed_early_at = SCHEDULE.review_closes - timedelta(days=4)
+
+    async def apply(uow: UnitOfWork) -> None:
+        await record_phase(uow, YEAR, Phase.REVIEW, SCHEDULE, version=3)
+        await record_phase(uow, YEAR, Phase.VOTING, SCHEDULE, version=4, changed_at=closed_early_at)
+
+    await runner.run(apply)
+
+    with pytest.raises(PhaseClosed) as refused:
+        runner.state.editions[YEAR].require_review("deciding eligibility")
+    assert f"the review closed on {closed_early_at:%Y-%m-%d %H:%M} UTC" in refused.value.detail
+
+
 async def test_record_phase_opens_the_review() -> None:
     runner = FakeRunner()
     await _receive(runner, _entry())

@@ -35,6 +35,7 @@ class EditionReview(BaseModel):
     year: int
     phase: Phase = Phase.PLANNED
     review_closes: datetime | None = None
+    review_ended_at: datetime | None = None  # when the edition left the review, if it has
     # The edition event applied last (its aggregate version): an older one arriving late (a
     # replay from the dead letters) must not take the phase back, say from review to submission.
     version: int = 0
@@ -47,9 +48,10 @@ class EditionReview(BaseModel):
     def require_phase(self, action: str, *phases: Phase) -> None:
         if self.phase not in phases:
             allowed = " or ".join(str(p) for p in phases)
+            ended = self.review_ended_at or self.review_closes
             closes = (
-                f" (the review closed on {self.review_closes:%Y-%m-%d %H:%M} UTC)"
-                if self.review_closes and self.phase not in (Phase.PLANNED, Phase.SUBMISSION)
+                f" (the review closed on {ended:%Y-%m-%d %H:%M} UTC)"
+                if ended and self.phase.order > Phase.REVIEW.order
                 else ""
             )
             raise PhaseClosed(

@@ -49,6 +49,7 @@ async def on_phase_changed(event: EditionPhaseChanged, tx: Tx) -> None:
         event.payload.phase,
         event.payload.schedule,
         version=event.aggregate_version,
+        changed_at=event.occurred_at,
     )
 
 

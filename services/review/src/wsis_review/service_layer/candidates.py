@@ -35,12 +35,22 @@ async def withdraw_entry(uow: UnitOfWork, withdrawal: Withdrawal, now: datetime)
 
 
 async def record_phase(
-    uow: UnitOfWork, year: int, phase: Phase, schedule: EditionSchedule, *, version: int
+    uow: UnitOfWork,
+    year: int,
+    phase: Phase,
+    schedule: EditionSchedule,
+    *,
+    version: int,
+    changed_at: datetime | None = None,
 ) -> None:
     edition = await uow.editions.get(year)
     if not edition.applies(version):
         return
     edition.version = version
+    if phase.order > Phase.REVIEW.order >= edition.phase.order and changed_at is not None:
+        edition.review_ended_at = changed_at  # by the schedule, or early by an admin
+    elif phase.order <= Phase.REVIEW.order:
+        edition.review_ended_at = None  # sent back: the review goes on
     edition.phase = phase
     edition.review_closes = schedule.review_closes
     await uow.editions.save(edition)
