@@ -64,6 +64,14 @@ class AlreadyExists(Conflict):
     title = "Already exists"
 
 
+class PreconditionFailed(WsisError):
+    """The resource changed since the client read it (its `If-Match` no longer matches)."""
+
+    status = 412
+    code = "changed-meanwhile"
+    title = "Changed since you read it"
+
+
 class PayloadTooLarge(WsisError):
     status = 413
     code = "payload-too-large"

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tests.unit.submissions.builders import NOW, YEAR, edition, schedule
 from tests.unit.submissions.fakes import FakeRunner, FixedClock, State
-from wsis_shared.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from wsis_shared.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+)
 from wsis_shared.events import (
     EditionChanged,
     EditionCreated,
@@ -423,3 +429,74 @@ def test_a_phase_change_carries_the_running_counts_setting() -> None:
     event = shown.change_phase(Phase.SELECTION, by="schedule", now=NOW)
 
     assert event.payload.show_running_counts is True
+
+
+def test_submissions_sent_back_by_an_admin_get_a_new_close() -> None:
+    """Their close has passed, but the edition is in submissions again: the admin sets when
+    they close again, and the schedule moves the edition to the review then, not to voting."""
+    reopened = edition(Phase.REVIEW)
+    later = reopened.schedule.submission_closes + timedelta(days=2)
+    reopened.change_phase(Phase.SUBMISSION, by="admin", now=later)
+    new_close = later + timedelta(days=7)
+
+    assert reopened.fixed_dates(later) == {"submission_opens"}
+    assert reopened.change(dates={"submission_closes": new_close}, now=later) is not None
+    assert reopened.next_change(later) == (new_close, Phase.REVIEW)
+    assert reopened.due_change(new_close) == Phase.REVIEW
+
+
+def test_a_close_the_scheduler_has_not_acted_on_yet_can_still_be_put_off() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+    closes = open_edition.schedule.submission_closes
+    just_after = closes + timedelta(seconds=2)
+
+    assert "submission_closes" not in open_edition.fixed_dates(just_after)
+    assert open_edition.change(
+        dates={"submission_closes": closes + timedelta(days=3)}, now=just_after
+    )
+    assert open_edition.due_change(just_after) is None
+
+
+def test_the_fixed_dates_are_the_passed_ones_and_those_of_phases_left() -> None:
+    voting = edition(Phase.VOTING)  # opened early by an admin, during the review
+    during = voting.schedule.review_closes - timedelta(days=10)
+
+    assert voting.fixed_dates(during) == {
+        "submission_opens",
+        "submission_closes",
+        "review_closes",
+        "voting_opens",
+    }
+    with pytest.raises(InvalidInput, match="ends the review phase"):
+        voting.change(dates={"review_closes": during + timedelta(days=1)}, now=during)
+
+
+def test_a_date_mongodb_cannot_store_is_refused_at_its_field() -> None:
+    open_edition = edition(Phase.SUBMISSION)
+    end_of_time = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5)))
+
+    with pytest.raises(InvalidInput, match="not a date MongoDB can store") as refused:
+        open_edition.change(dates={"ceremony_at": end_of_time}, now=NOW)
+    assert refused.value.extensions["errors"][0]["pointer"] == "/schedule/ceremony_at"
+
+
+async def test_a_change_made_on_an_edition_read_before_another_change_is_refused() -> None:
+    runner = FakeRunner(State(editions={YEAR: edition(Phase.SUBMISSION)}))
+
+    async def change(version: int | None, title: str) -> Edition:
+        return await change_edition(
+            runner,
+            FixedClock(NOW),
+            year=YEAR,
+            title=title,
+            dates={},
+            show_running_counts=None,
+            expected_version=version,
+        )
+
+    assert (await change(1, "WSIS Prizes 2027: first")).version == 2
+    with pytest.raises(PreconditionFailed, match="changed since you read it") as refused:
+        await change(1, "WSIS Prizes 2027: second")
+    assert refused.value.status == 412
+    assert runner.editions[YEAR].title == "WSIS Prizes 2027: first"
+    assert (await change(None, "WSIS Prizes 2027: without a check")).version == 3

@@ -48,7 +48,10 @@ class EditionReview(BaseModel):
     def require_phase(self, action: str, *phases: Phase) -> None:
         if self.phase not in phases:
             allowed = " or ".join(str(p) for p in phases)
-            ended = self.review_ended_at or self.review_closes
+            # The earlier of its due date and the phase change: the scheduler acts a few
+            # seconds after the date; an admin may close it early.
+            known = [at for at in (self.review_ended_at, self.review_closes) if at is not None]
+            ended = min(known) if known else None
             closes = (
                 f" (the review closed on {ended:%Y-%m-%d %H:%M} UTC)"
                 if ended and self.phase.order > Phase.REVIEW.order

@@ -251,28 +251,44 @@ class Edition(BaseModel):
             ),
         )
 
+    def fixed_dates(self, now: datetime) -> frozenset[str]:
+        """The schedule's dates an admin can no longer move (`change`)."""
+        return frozenset(field for field in _PHASE_ENDED_BY if self._why_fixed(field, now))
+
+    def _why_fixed(self, field: str, now: datetime) -> str | None:
+        """Why a date cannot move now, or None. A date that has passed stays — unless the
+        edition is (again) in the phase that date ends: submissions sent back by an admin get
+        a new close, a close the scheduler has not acted on yet can still be put off. A date
+        ending a phase the edition has left would change nothing."""
+        old = getattr(self.schedule, field)
+        ended = _PHASE_ENDED_BY[field]
+        if old is not None and old <= now and self.phase != ended:
+            return (
+                f"schedule.{field} passed on {old.isoformat()}: a date that has passed stays "
+                f"as it was (to change the phase now, use POST /editions/{self.year}/phase)"
+            )
+        if self.phase.order > ended.order:
+            return (
+                f"schedule.{field} ends the {ended} phase, which edition {self.year} has "
+                f"already left (it is in the {self.phase} phase): moving it would change nothing"
+            )
+        return None
+
     def _moved_schedule(self, dates: dict[str, datetime | None], now: datetime) -> EditionSchedule:
         moved: dict[str, Any] = {}
         to_change_the_phase_now = f"to change the phase now, use POST /editions/{self.year}/phase"
         for field, sent in dates.items():
+            if sent is not None and utc_year(sent) is None:
+                raise _invalid_date(
+                    field, f"schedule.{field} is {sent.isoformat()}: not a date MongoDB can store"
+                )
             new = to_the_millisecond(sent) if sent is not None else None
             old = getattr(self.schedule, field)
             if new == old:
                 continue
-            if old is not None and old <= now:
-                raise _invalid_date(
-                    field,
-                    f"schedule.{field} passed on {old.isoformat()}: a date that has passed "
-                    f"stays as it was ({to_change_the_phase_now})",
-                )
-            ended = _PHASE_ENDED_BY[field]
-            if self.phase.order > ended.order:
-                raise _invalid_date(
-                    field,
-                    f"schedule.{field} ends the {ended} phase, which edition {self.year} has "
-                    f"already left (it is in the {self.phase} phase): moving it would change "
-                    "nothing",
-                )
+            why_fixed = self._why_fixed(field, now)
+            if why_fixed is not None:
+                raise _invalid_date(field, why_fixed)
             if new is not None and new <= now:
                 raise _invalid_date(
                     field,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from wsis_shared.errors import Conflict
+from wsis_shared.errors import Conflict, PreconditionFailed
 from wsis_shared.events import EditionSchedule
 from wsis_shared.vocabulary import Category, Phase
 from wsis_submissions.domain.editions import Edition
@@ -46,12 +46,21 @@ async def change_edition(
     title: str | None,
     dates: dict[str, datetime | None],
     show_running_counts: bool | None,
+    expected_version: int | None = None,
 ) -> Edition:
     """An admin's change of title, dates or running counts: stored and announced
-    (`edition.changed`) together, or, when it changes nothing, neither."""
+    (`edition.changed`) together, or, when it changes nothing, neither. With
+    `expected_version`, only if nobody changed the edition since it was read at that version."""
 
     async def work(uow: UnitOfWork) -> Edition:
         edition = await uow.editions.get(year)
+        if expected_version is not None and edition.version != expected_version:
+            raise PreconditionFailed(
+                f"edition {year} changed since you read it (version {expected_version}, now "
+                f"{edition.version}, in the {edition.phase} phase): read it again and make "
+                "your change on what it is now",
+                version=edition.version,
+            )
         event = edition.change(
             title=title, dates=dates, show_running_counts=show_running_counts, now=clock()
         )

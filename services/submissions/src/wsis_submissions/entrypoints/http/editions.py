@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Self
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Header, Response, status
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from wsis_shared.errors import InvalidInput
 from wsis_shared.events import EditionSchedule
 from wsis_shared.text import single_line
 from wsis_shared.vocabulary import Category, EditionYear, Phase
@@ -121,22 +122,30 @@ class EditionPublic(BaseModel):
     categories: tuple[Category, ...]
     show_running_counts: bool
     phase: Phase
+    version: int = Field(description="bumped by every change; also the ETag, for If-Match")
     next_change: ScheduledChange | None = Field(
         description="when the schedule will next move the edition by itself, and to which phase "
         "(an admin's override holds until then: after sending an edition back to submissions, "
-        "this says when it would go on — to voting, say, skipping a review not yet done)"
+        "this says when it would go on — to voting, say, skipping a review not yet done); a "
+        "moment just past when the change is due and the scheduler's next pass makes it"
+    )
+    fixed_dates: list[str] = Field(
+        description="the schedule's dates an admin can no longer move (PATCH): passed — unless "
+        "the edition is again in the phase the date ends — or ending a phase the edition has left"
     )
     created_at: datetime
 
     @classmethod
     def of(cls, edition: Edition, now: datetime) -> EditionPublic:
         upcoming = edition.next_change(now)
+        fixed = edition.fixed_dates(now)
         return cls.model_validate(
             edition.model_dump()
             | {
                 "next_change": ScheduledChange(at=upcoming[0], phase=upcoming[1])
                 if upcoming
-                else None
+                else None,
+                "fixed_dates": [name for name in EditionSchedule.model_fields if name in fixed],
             }
         )
 
@@ -162,22 +171,41 @@ async def list_editions(uow: UoW, now: Now) -> list[EditionPublic]:
 
 
 @router.get("/{year}", summary="One edition with its phase and schedule (public)")
-async def get_edition(year: EditionYear, uow: UoW, now: Now) -> EditionPublic:
-    return EditionPublic.of(await use_cases.get_edition(uow, year=year), now())
+async def get_edition(year: EditionYear, uow: UoW, now: Now, response: Response) -> EditionPublic:
+    edition = await use_cases.get_edition(uow, year=year)
+    response.headers["ETag"] = _etag(edition)  # for `If-Match` on PATCH
+    return EditionPublic.of(edition, now())
 
 
 @router.patch(
     "/{year}",
     summary="Change an edition's title, dates still to come or running counts (admin)",
     responses={
+        412: {
+            "description": "`If-Match` names a version the edition no longer has: another "
+            "change came first (changed-meanwhile)"
+        },
         422: {
-            "description": "a date that has passed, a date moved into the past, or the "
-            "schedule out of order (`errors[].pointer` names the date)"
-        }
+            "description": "a date that can no longer move (`fixed_dates`), a date moved into "
+            "the past or less than a minute ahead, or the schedule out of order "
+            "(`errors[].pointer` names the date)"
+        },
     },
 )
 async def change_edition(
-    year: EditionYear, body: EditionUpdate, admin: Admin, uow: UoW, now: Now
+    year: EditionYear,
+    body: EditionUpdate,
+    admin: Admin,
+    uow: UoW,
+    now: Now,
+    response: Response,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='the `ETag` of `GET /editions/{year}` (its version, e.g. `"7"`): the '
+            "change is made only if nobody changed the edition since"
+        ),
+    ] = None,
 ) -> EditionPublic:
     dates = body.schedule.model_dump(exclude_unset=True) if body.schedule is not None else {}
     edition = await use_cases.change_edition(
@@ -187,8 +215,26 @@ async def change_edition(
         title=body.title,
         dates=dates,
         show_running_counts=body.show_running_counts,
+        expected_version=_version_in(if_match),
     )
+    response.headers["ETag"] = _etag(edition)
     return EditionPublic.of(edition, now())
+
+
+def _etag(edition: Edition) -> str:
+    return f'"{edition.version}"'
+
+
+def _version_in(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise InvalidInput(
+            f'If-Match is {if_match!r}: send the ETag of GET /editions/{{year}}, such as "7"',
+            errors=[{"in": "header", "parameter": "If-Match", "detail": "not an edition's ETag"}],
+        )
+    return int(tag)
 
 
 @router.post("/{year}/phase", summary="Move the edition to another phase now (admin override)")
