@@ -350,6 +350,11 @@ async def test_two_identical_filings_at_once_make_one_record(api: Api) -> None:
         ),
         ({"edition": 1999, "title": "t", "organisation": "o", "text": "x"}, "/edition"),
         ({"edition": 2026, "title": "", "organisation": "o", "text": "x"}, "/title"),
+        ({"edition": 2026, "title": "A\u202egnp.exe", "organisation": "o", "text": "x"}, "/title"),
+        (
+            {"edition": 2026, "title": "t", "organisation": "Org\u0000", "text": "x"},
+            "/organisation",
+        ),
         ({"edition": 2026, "title": "t", "text": "x", "sections": {"summery": "x"}}, "/sections"),
         ({"edition": 2026, "title": "t", "organisation": "o", "text": "1234 5678"}, None),
     ],

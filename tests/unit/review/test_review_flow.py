@@ -7,6 +7,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from tests.unit.review.fakes import FakeRunner, ReviewState
 from wsis_review.domain.candidates import Candidate
@@ -569,3 +570,15 @@ async def test_the_winner_is_one_of_the_five_finalists_once() -> None:
     assert isinstance(event, WinnerSelected)
     assert event.payload.winner_entry_id == "f3"
     assert event.payload.champion_entry_ids == ("f1", "f2", "f4", "f5")
+
+
+@pytest.mark.parametrize(
+    "change", [{"name": "Ana\u202e"}, {"organisation": "Uni\u0000versity"}, {"name": "Ana\nBo"}]
+)
+def test_a_reviewers_name_and_organisation_are_one_line_of_visible_text(
+    change: dict[str, str],
+) -> None:
+    with pytest.raises(ValidationError, match="invisible character"):
+        ReviewerFields.model_validate(fields("University").model_dump() | change)
+    with pytest.raises(ValidationError, match="invisible character"):
+        ReviewerUpdate.model_validate(change)

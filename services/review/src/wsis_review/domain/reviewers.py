@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, mod
 
 from wsis_review.domain.assignment import ReviewerProfile, normalised_name
 from wsis_shared.geography import UnknownCountry, country
+from wsis_shared.text import single_line
 from wsis_shared.vocabulary import Category
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -44,6 +45,8 @@ def _languages(codes: tuple[str, ...]) -> tuple[str, ...]:
 
 
 CountryCode = Annotated[str, AfterValidator(_country_code)]
+# A name as chairs and reviewers will read it: one line of visible text.
+Line = Annotated[str, AfterValidator(single_line)]
 Languages = Annotated[tuple[str, ...], AfterValidator(_languages)]
 
 
@@ -52,9 +55,9 @@ class ReviewerFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     email: EmailStr
-    organisation: str = Field(min_length=1, max_length=300)
+    organisation: Line = Field(min_length=1, max_length=300)
     country: CountryCode = Field(description="ISO 3166-1 alpha-2")
     languages: Languages = ()
     categories: tuple[Category, ...] = Field(
@@ -67,9 +70,9 @@ class ReviewerFields(BaseModel):
 class ReviewerUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Line | None = Field(default=None, min_length=1, max_length=200)
     email: EmailStr | None = None
-    organisation: str | None = Field(default=None, min_length=1, max_length=300)
+    organisation: Line | None = Field(default=None, min_length=1, max_length=300)
     country: CountryCode | None = None
     languages: Languages | None = None
     categories: tuple[Category, ...] | None = Field(default=None, min_length=1)

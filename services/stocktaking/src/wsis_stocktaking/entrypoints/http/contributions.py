@@ -13,6 +13,7 @@ from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -24,6 +25,7 @@ from pydantic import (
 from wsis_shared.auth import Principal, optional_principal, require_role
 from wsis_shared.errors import InvalidInput
 from wsis_shared.events import utcnow
+from wsis_shared.text import single_line
 from wsis_shared.uow import runner_dependency
 from wsis_shared.vocabulary import Role
 from wsis_shared.web import attachment_disposition
@@ -85,11 +87,16 @@ Editor = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Reader = Annotated[Principal | None, Depends(optional_principal)]
 ContributionId = Annotated[str, Path(min_length=1, max_length=64)]
 Edition = Annotated[int, Field(ge=FIRST_EDITION, le=LAST_EDITION)]
-Title = Annotated[str, Field(min_length=1, max_length=300)]
-OrganisationName = Annotated[str, Field(min_length=1, max_length=200)]
+# One line of visible text each (no control characters, no bidirectional overrides).
+Title = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(single_line)]
+OrganisationName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(single_line)]
 OrganisationId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.@:-]+$")]
 SectionText = Annotated[str, Field(max_length=200_000)]
 TagCode = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+def _optional_line(value: str | None) -> str | None:
+    return single_line(value) if value is not None else None
 
 
 def _now() -> datetime:
@@ -373,9 +380,17 @@ async def upload_contribution(
     # Stripped before its length is checked, as `ContributionCreate` does: a title of spaces
     # is refused here too, not filed as an empty one.
     title: Annotated[
-        str, StringConstraints(strip_whitespace=True), Form(min_length=1, max_length=300)
+        str,
+        StringConstraints(strip_whitespace=True),
+        AfterValidator(single_line),
+        Form(min_length=1, max_length=300),
     ],
-    organisation: Annotated[str | None, Form(min_length=1, max_length=200)] = None,
+    organisation: Annotated[
+        str | None,
+        StringConstraints(strip_whitespace=True),
+        AfterValidator(_optional_line),
+        Form(min_length=1, max_length=200),
+    ] = None,
     organisation_id: Annotated[
         str | None, Form(min_length=1, max_length=100, pattern=r"^[\w.@:-]+$")
     ] = None,
