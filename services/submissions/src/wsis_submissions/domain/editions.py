@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -24,27 +25,47 @@ from wsis_shared.vocabulary import Category, Phase
 
 SCHEDULE_YEARS_AROUND: Final = 2
 
-_PHASE_WINDOWS = {
-    Phase.SUBMISSION: ("submission_opens", "submission_closes"),
-    Phase.REVIEW: ("submission_closes", "review_closes"),
-    Phase.VOTING: ("voting_opens", "voting_closes"),
-    Phase.SELECTION: ("voting_closes", "results_at"),
-    Phase.RESULTS: ("results_at", "ceremony_at"),
-}
+
+@dataclass(frozen=True)
+class ScheduleDate:
+    name: str
+    begins: Phase | None  # the phase the schedule moves the edition to then (None: a deadline)
+    ends: Phase  # the phase it closes: once the edition has left it, the date stays
+
+
+# The dates of a schedule, in the order they must come.
+SCHEDULE_DATES: Final = (
+    ScheduleDate("submission_opens", Phase.SUBMISSION, Phase.PLANNED),
+    ScheduleDate("submission_closes", Phase.REVIEW, Phase.SUBMISSION),
+    ScheduleDate("review_closes", None, Phase.REVIEW),
+    ScheduleDate("voting_opens", Phase.VOTING, Phase.REVIEW),
+    ScheduleDate("voting_closes", Phase.SELECTION, Phase.VOTING),
+    ScheduleDate("results_at", Phase.RESULTS, Phase.SELECTION),
+    ScheduleDate("ceremony_at", Phase.CLOSED, Phase.RESULTS),  # optional
+)
+_ENDS: Final = {date.name: date.ends for date in SCHEDULE_DATES}
+
+
+def _dates_of(schedule: EditionSchedule) -> list[tuple[ScheduleDate, datetime]]:
+    """The schedule's dates that are set, in order."""
+    return [
+        (date, moment)
+        for date in SCHEDULE_DATES
+        if (moment := getattr(schedule, date.name)) is not None
+    ]
+
+
+def _window(phase: Phase) -> tuple[str, str] | None:
+    """The dates a phase runs between by the schedule: the one that begins it, the first that
+    ends it."""
+    opens = next((d.name for d in SCHEDULE_DATES if d.begins == phase), None)
+    closes = next((d.name for d in SCHEDULE_DATES if d.ends == phase), None)
+    return (opens, closes) if opens and closes else None
 
 
 def schedule_boundaries(schedule: EditionSchedule) -> list[tuple[datetime, Phase]]:
     """When each phase begins by the schedule, in order."""
-    boundaries = [
-        (schedule.submission_opens, Phase.SUBMISSION),
-        (schedule.submission_closes, Phase.REVIEW),
-        (schedule.voting_opens, Phase.VOTING),
-        (schedule.voting_closes, Phase.SELECTION),
-        (schedule.results_at, Phase.RESULTS),
-    ]
-    if schedule.ceremony_at is not None:
-        boundaries.append((schedule.ceremony_at, Phase.CLOSED))
-    return boundaries
+    return [(moment, date.begins) for date, moment in _dates_of(schedule) if date.begins]
 
 
 def to_the_millisecond(moment: datetime) -> datetime:
@@ -66,16 +87,7 @@ def stored_schedule(schedule: EditionSchedule) -> EditionSchedule:
 def schedule_problem(year: int, schedule: EditionSchedule) -> tuple[tuple[str, ...], str] | None:
     """The fields of a schedule that cannot be together (one far from the edition's year, or
     two out of order), and why. None for a schedule an edition can have."""
-    steps = [
-        ("submission_opens", schedule.submission_opens),
-        ("submission_closes", schedule.submission_closes),
-        ("review_closes", schedule.review_closes),
-        ("voting_opens", schedule.voting_opens),
-        ("voting_closes", schedule.voting_closes),
-        ("results_at", schedule.results_at),
-    ]
-    if schedule.ceremony_at is not None:  # the edition closes then: before the results, it skips
-        steps.append(("ceremony_at", schedule.ceremony_at))
+    steps = [(date.name, moment) for date, moment in _dates_of(schedule)]
     for name, moment in steps:
         # Also keeps out dates MongoDB cannot store (past 9999 once in UTC).
         moment_year = utc_year(moment)
@@ -91,17 +103,6 @@ def schedule_problem(year: int, schedule: EditionSchedule) -> tuple[tuple[str, .
     return None
 
 
-# The phase each date ends: once the edition has left that phase (an admin closed it early, say),
-# moving the date would change nothing.
-_PHASE_ENDED_BY: Final = {
-    "submission_opens": Phase.PLANNED,
-    "submission_closes": Phase.SUBMISSION,
-    "review_closes": Phase.REVIEW,
-    "voting_opens": Phase.REVIEW,
-    "voting_closes": Phase.VOTING,
-    "results_at": Phase.SELECTION,
-    "ceremony_at": Phase.RESULTS,
-}
 # A moved date comes at least this long after the change: every service (and every API
 # process's copy of the edition, kept up to a second) learns of it before it comes.
 MOVED_DATE_NOTICE: Final = timedelta(minutes=1)
@@ -253,7 +254,7 @@ class Edition(BaseModel):
 
     def fixed_dates(self, now: datetime) -> frozenset[str]:
         """The schedule's dates an admin can no longer move (`change`)."""
-        return frozenset(field for field in _PHASE_ENDED_BY if self._why_fixed(field, now))
+        return frozenset(d.name for d in SCHEDULE_DATES if self._why_fixed(d.name, now))
 
     def _why_fixed(self, field: str, now: datetime) -> str | None:
         """Why a date cannot move now, or None. A date that has passed stays — unless the
@@ -261,7 +262,7 @@ class Edition(BaseModel):
         a new close, a close the scheduler has not acted on yet can still be put off. A date
         ending a phase the edition has left would change nothing."""
         old = getattr(self.schedule, field)
-        ended = _PHASE_ENDED_BY[field]
+        ended = _ENDS[field]
         if old is not None and old <= now and self.phase != ended:
             return (
                 f"schedule.{field} passed on {old.isoformat()}: a date that has passed stays "
@@ -315,7 +316,7 @@ class Edition(BaseModel):
         """Raise a 409 naming the current phase and the window of `phase` if we are outside it."""
         if self.phase == phase:
             return
-        window_fields = _PHASE_WINDOWS.get(phase)
+        window_fields = _window(phase)
         if window_fields is None:
             raise PhaseClosed(
                 f"{action} is possible only in the {phase} phase; edition {self.year} is in the "
