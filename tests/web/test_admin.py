@@ -1,30 +1,43 @@
 """The admins' pages at 360 × 740: an edition created with its schedule (a refusal shown at its
 field first) and moved to its next phase after a confirmation; an edition under way changed
 (its dates still to come, a passed date shown but not editable, a date out of order refused at
-its field, an unchanged form sending nothing); reviewers imported from a CSV file with the
-refused row explained; the dead letters of the broker, counted per topic. Every outcome is
-checked in the services. Editions 2034 and `CHANGE_YEAR` and reviewers `admin-rev-*` are this
-file's."""
+its field, an unchanged form sending nothing); a change form opened before another admin's
+change (the web app in-process, in front of the real submissions service: refused, shown anew,
+never undoing the other change); reviewers imported from a CSV file with the refused row
+explained; the dead letters of the broker, counted per topic. Every outcome is checked in the
+services. Editions 2034 and `CHANGE_YEAR` and reviewers `admin-rev-*` are this file's."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
+import re
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from asgi_lifespan import LifespanManager
 from playwright.async_api import Browser, FilePayload, expect
 
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
 from wsis_devstack.demo import DEMO_YEAR, OPEN_CALL_YEAR
-from wsis_shared.auth import sign_dev_token
+from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.events import EditionSchedule
 from wsis_shared.vocabulary import Category, Phase, Role
-from wsis_web.admin_pages import change_values, edition_changes, schedule_error
+from wsis_submissions.app import create_app as submissions_app
+from wsis_submissions.settings import SubmissionsSettings
+from wsis_web.admin_pages import _change_refusal, change_values, edition_changes, schedule_error
+from wsis_web.app import create_app as web_app
 from wsis_web.i18n import Formatter
 from wsis_web.services import Edition
+from wsis_web.settings import WebSettings
 
 YEAR: Final = 2034
 SCHEDULE: Final = {
@@ -163,13 +176,19 @@ async def test_an_admin_changes_the_dates_still_to_come(browser: Browser, site: 
         page, site, Role.ADMIN, "admin-id", next_url=f"/admin/editions/{CHANGE_YEAR}"
     )
     await expect(page.get_by_role("heading", level=2, name="Change the edition")).to_be_visible()
-    # The passed date is shown, not editable; the others are prefilled in UTC.
+    # The passed date (the service's only fixed one) is shown, not editable; the others are
+    # prefilled in UTC. The form carries the version it was made from.
+    opened = await _edition(site, CHANGE_YEAR)
+    assert opened["fixed_dates"] == ["submission_opens"]
+    await expect(page.locator("input[name=version]")).to_have_value(str(opened["version"]))
     await expect(page.locator("input[name=submission_opens]")).to_have_count(0)
     await expect(page.locator("#submission_opens")).to_contain_text(
         Formatter("en").datetime(dates["submission_opens"])
     )
-    await expect(page.locator("#submission_opens")).to_contain_text("passed: it stays as it was")
-    await expect(page.locator("#schedule-hint")).to_contain_text("Dates that have passed stay")
+    await expect(page.locator("#submission_opens")).to_contain_text("(can no longer change)")
+    await expect(page.locator("#schedule-hint")).to_contain_text(
+        "Dates shown without a field can no longer change"
+    )
     for name in ("submission_closes", "voting_closes", "results_at"):
         await expect(page.locator(f"#{name}")).to_have_value(_local(dates[name]))
     await expect(page.locator("#title")).to_have_value(title)
@@ -236,6 +255,7 @@ async def test_an_admin_changes_the_dates_still_to_come(browser: Browser, site: 
         assert _at(changed["schedule"][name]) == dates[name], name
     assert changed["schedule"]["ceremony_at"] is None
     assert changed["title"] == title
+    await expect(page.locator("input[name=version]")).to_have_value(str(changed["version"]))
     await check(page, "67-admin-edition-changed")
 
     # A ceremony set, then removed with "No ceremony".
@@ -369,10 +389,9 @@ def _edition_of(schedule: dict[str, datetime]) -> Edition:
 
 
 def test_the_change_form_sends_only_what_differs() -> None:
-    now = datetime(2031, 2, 1, 12, 0, tzinfo=UTC)
     edition = _edition_of(
         {
-            "submission_opens": datetime(2031, 1, 10, tzinfo=UTC),  # passed
+            "submission_opens": datetime(2031, 1, 10, tzinfo=UTC),
             "submission_closes": datetime(2031, 2, 10, 8, 30, 45, tzinfo=UTC),  # seconds
             "review_closes": datetime(2031, 3, 10, tzinfo=UTC),
             "voting_opens": datetime(2031, 3, 11, tzinfo=UTC),
@@ -380,17 +399,17 @@ def test_the_change_form_sends_only_what_differs() -> None:
             "results_at": datetime(2031, 4, 20, tzinfo=UTC),
         }
     )
-    unchanged = change_values(edition)
-    assert unchanged["submission_closes"] == "2031-02-10T08:30"
-    assert edition_changes(edition, unchanged, now) == ({}, {})
+    shown = change_values(edition)
+    assert shown["submission_closes"] == "2031-02-10T08:30"
+    assert edition_changes(shown, shown) == ({}, {})
     # The form, with two dates, the title and the running counts changed.
-    moved = unchanged | {
+    moved = shown | {
         "voting_closes": "2031-04-17T00:00",
         "results_at": "2031-04-27T00:00",
         "title": "WSIS Prizes 2031 (extended)",
         "show_running_counts": True,
     }
-    assert edition_changes(edition, moved, now) == (
+    assert edition_changes(shown, moved) == (
         {
             "title": "WSIS Prizes 2031 (extended)",
             "show_running_counts": True,
@@ -401,29 +420,291 @@ def test_the_change_form_sends_only_what_differs() -> None:
         },
         {},
     )
-    # A passed date changed on a page opened before it passed: refused here, never sent.
-    assert edition_changes(edition, unchanged | {"submission_opens": "2031-01-20T00:00"}, now) == (
+    # Compared with what the page showed, not with the edition as it is now: another admin's
+    # new title or date, left untouched in this form, is not sent back as it was.
+    assert edition_changes(shown, shown | {"voting_closes": "2031-04-17T00:00"}) == (
+        {"schedule": {"voting_closes": "2031-04-17T00:00:00Z"}},
         {},
-        {"submission_opens": "passed"},
     )
     # The ceremony: set; a date with "No ceremony" still ticked; removed.
-    with_ceremony = unchanged | {"ceremony_at": "2031-05-05T00:00", "no_ceremony": False}
-    assert edition_changes(edition, with_ceremony, now)[0] == {
+    with_ceremony = shown | {"ceremony_at": "2031-05-05T00:00", "no_ceremony": False}
+    assert edition_changes(shown, with_ceremony)[0] == {
         "schedule": {"ceremony_at": "2031-05-05T00:00:00Z"}
     }
-    assert edition_changes(edition, with_ceremony | {"no_ceremony": True}, now)[1] == {
+    assert edition_changes(shown, with_ceremony | {"no_ceremony": True})[1] == {
         "ceremony_at": "untick"
     }
-    held = _edition_of(
-        edition.schedule.model_dump() | {"ceremony_at": datetime(2031, 5, 5, tzinfo=UTC)}
+    held = change_values(
+        _edition_of(
+            edition.schedule.model_dump() | {"ceremony_at": datetime(2031, 5, 5, tzinfo=UTC)}
+        )
     )
-    assert edition_changes(held, change_values(held) | {"no_ceremony": True}, now)[0] == {
+    assert edition_changes(held, held | {"no_ceremony": True})[0] == {
         "schedule": {"ceremony_at": None}
     }
-    assert edition_changes(held, change_values(held) | {"ceremony_at": ""}, now)[1] == {
-        "ceremony_at": "date-or-none"
-    }
-    assert edition_changes(edition, unchanged | {"title": "ab", "review_closes": "x"}, now)[1] == {
+    assert edition_changes(held, held | {"ceremony_at": ""})[1] == {"ceremony_at": "date-or-none"}
+    assert edition_changes(shown, shown | {"title": "ab", "review_closes": "x"})[1] == {
         "title": "title",
         "review_closes": "date",
     }
+    # An invisible character is not a question of length.
+    assert edition_changes(shown, shown | {"title": "WSIS\u202e Prizes 2031"})[1] == {
+        "title": "invisible"
+    }
+
+
+def _refused(field: str, detail: str) -> tuple[dict[str, str], dict[str, str]]:
+    return _change_refusal({"detail": f"/x/{field}: {detail}", "fields": {field: detail}})
+
+
+def test_the_services_refusals_are_told_at_their_field_in_the_admins_words() -> None:
+    # The order: the earlier date of the pair is after the next one, the later before the
+    # previous one — the service names the one that was sent.
+    order = "schedule.voting_closes must not be after schedule.results_at"
+    assert _refused("voting_closes", order) == ({"voting_closes": "order"}, {})
+    assert _refused("results_at", order) == ({"results_at": "order-later"}, {})
+    to_change = "(to change the phase now, use POST /editions/2031/phase)"
+    assert _refused(
+        "voting_closes",
+        "schedule.voting_closes would be 2031-04-01T12:00:00+00:00, less than a minute from "
+        f"now: every service must learn of a date before it comes {to_change}",
+    ) == ({"voting_closes": "soon"}, {})
+    assert _refused(
+        "voting_closes",
+        f"schedule.voting_closes would be 2031-03-01T00:00:00+00:00, which has passed: dates "
+        f"move only to moments still to come {to_change}",
+    ) == ({"voting_closes": "past"}, {})
+    assert _refused(
+        "submission_opens",
+        "schedule.submission_opens passed on 2031-01-10T00:00:00+00:00: a date that has passed "
+        f"stays as it was {to_change}",
+    ) == ({"submission_opens": "passed"}, {})
+    assert _refused(
+        "submission_closes",
+        "schedule.submission_closes ends the submission phase, which edition 2031 has already "
+        "left (it is in the voting phase): moving it would change nothing",
+    ) == ({"submission_closes": "left"}, {})
+    far = "schedule.results_at is 2040-01-01T00:00:00+00:00: the dates of edition 2031 fall "
+    assert _refused("results_at", far) == ({"results_at": "reason"}, {"results_at": far})
+    invisible = "remove the invisible character U+202E: names and titles are one line of text"
+    assert _refused("title", invisible) == ({"title": "invisible"}, {"title": "U+202E"})
+    short = "String should have at least 3 characters"
+    assert _refused("title", short) == ({"title": "title"}, {})
+
+
+# --- a change form opened before another admin's change -----------------------------------------
+
+
+class _Recorder(httpx.AsyncBaseTransport):
+    """The web app's requests to the service, kept to be read."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return await self.inner.handle_async_request(request)
+
+    def last_patch(self) -> tuple[str | None, Any]:
+        patch = [r for r in self.sent if r.method == "PATCH"][-1]
+        return patch.headers.get("if-match"), json.loads(patch.content)
+
+
+class _FormFields(HTMLParser):
+    """What a browser posts of the form sent to `action`, as the page holds it."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+        self.inside = False
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        name = found.get("name")
+        if tag == "form":
+            self.inside = found.get("action") == self.action
+            return
+        unticked = found.get("type") == "checkbox" and "checked" not in found
+        if tag == "input" and self.inside and name and not unticked:
+            self.fields[name] = found.get("value") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+
+
+def _change_form(html: str, year: int) -> dict[str, str]:
+    parser = _FormFields(f"/admin/editions/{year}/change")
+    parser.feed(html)
+    return parser.fields
+
+
+def _field_error(html: str, name: str) -> str:
+    found = re.search(rf'<p class="field-error" id="{name}-error">(.*?)</p>', html, re.S)
+    assert found, f"no error at {name}"
+    return found.group(1).strip()
+
+
+async def test_a_change_form_opened_before_another_change_neither_undoes_nor_loses_it(
+    mongo_uri: str, mongo_db_prefix: str, tmp_path: Path
+) -> None:
+    private_key, public_key = ensure_dev_keys(tmp_path)
+    token = sign_dev_token(private_key.read_bytes(), subject="admin", roles=[Role.ADMIN])
+    admin = {"Authorization": f"Bearer {token}"}
+    service = submissions_app(
+        SubmissionsSettings(
+            mongo_uri=mongo_uri,
+            mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
+            jwt_public_key_file=public_key,
+        )
+    )
+    web = web_app(
+        WebSettings(token_header="X-Token", jwt_public_key_file=public_key, csrf_secret="s")
+    )
+    to_service = _Recorder(httpx.ASGITransport(app=service))
+    year = datetime.now(UTC).year
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    dates = {
+        "submission_opens": start,
+        "submission_closes": start + timedelta(days=10),
+        "review_closes": start + timedelta(days=20),
+        "voting_opens": start + timedelta(days=21),
+        "voting_closes": start + timedelta(days=30),
+        "results_at": start + timedelta(days=40),
+    }
+    async with (
+        LifespanManager(service),
+        LifespanManager(web),
+        httpx.AsyncClient(transport=to_service, base_url="http://submissions") as api,
+    ):
+        edition = {
+            "year": year,
+            "title": "WSIS Prizes",
+            "schedule": {name: moment.isoformat() for name, moment in dates.items()},
+        }
+        assert (await api.post("/editions", json=edition, headers=admin)).status_code == 201
+        # Voting opened early by an admin: the dates ending the phases it left are fixed,
+        # though still to come.
+        moved = await api.post(f"/editions/{year}/phase", json={"phase": "voting"}, headers=admin)
+        assert moved.status_code == 200, moved.text
+        read = await api.get(f"/editions/{year}")
+        made = read.json()
+        fixed = ["submission_opens", "submission_closes", "review_closes", "voting_opens"]
+        assert made["fixed_dates"] == fixed
+        assert read.headers["etag"] == f'"{made["version"]}"'
+
+        web.state.site.services.http = httpx.AsyncClient(transport=to_service)
+        seed = "seed"
+        csrf = hmac.new(b"s", seed.encode(), hashlib.sha256).hexdigest()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=web),
+            base_url="http://web",
+            cookies={"wsis_csrf": seed},
+            headers={"X-Token": token},
+        ) as browser:
+            page = await browser.get(f"/admin/editions/{year}")
+            assert page.status_code == 200
+            form = _change_form(page.text, year)
+            assert form["csrf"] == csrf
+            assert form["version"] == str(made["version"])
+            for name in fixed:  # shown, with no field to change
+                assert name not in form
+                assert form[f"shown_{name}"] == _local(dates[name])
+            assert page.text.count("(can no longer change)") == len(fixed)
+            assert form["voting_closes"] == _local(dates["voting_closes"])
+
+            # Another admin renames the edition while this page is open.
+            renamed = await api.patch(
+                f"/editions/{year}",
+                json={"title": "WSIS Prizes (renamed)"},
+                headers=admin | {"If-Match": f'"{made["version"]}"'},
+            )
+            assert renamed.status_code == 200, renamed.text
+            assert renamed.json()["version"] == made["version"] + 1
+
+            # This page, opened before, moves voting's close: only that is sent (not the title
+            # it showed), on the version it was made from; refused, the page shows the edition
+            # as it is now, and nothing of the stale form is applied.
+            later = dates["voting_closes"] + timedelta(days=2)
+            stale = await browser.post(
+                f"/admin/editions/{year}/change", data=form | {"voting_closes": _local(later)}
+            )
+            assert to_service.last_patch() == (
+                f'"{made["version"]}"',
+                {"schedule": {"voting_closes": later.strftime("%Y-%m-%dT%H:%M:00Z")}},
+            )
+            assert stale.status_code == 412
+            assert (
+                "Another change was made to this edition since you opened this page. Here it is "
+                "as it is now: make your change again."
+            ) in stale.text
+            anew = _change_form(stale.text, year)
+            assert anew["title"] == "WSIS Prizes (renamed)"
+            assert anew["voting_closes"] == _local(dates["voting_closes"])
+            assert anew["version"] == str(made["version"] + 1)
+            now_is = (await api.get(f"/editions/{year}")).json()
+            assert now_is["title"] == "WSIS Prizes (renamed)"
+            assert _at(now_is["schedule"]["voting_closes"]) == dates["voting_closes"]
+
+            # Made again on the page shown now: sent on the new version, the other admin's
+            # title kept.
+            again = await browser.post(
+                f"/admin/editions/{year}/change", data=anew | {"voting_closes": _local(later)}
+            )
+            assert again.status_code == 303
+            assert again.headers["location"] == f"/admin/editions/{year}?done=changed"
+            assert to_service.last_patch() == (
+                f'"{made["version"] + 1}"',
+                {"schedule": {"voting_closes": later.strftime("%Y-%m-%dT%H:%M:00Z")}},
+            )
+            changed = (await api.get(f"/editions/{year}")).json()
+            assert changed["title"] == "WSIS Prizes (renamed)"
+            assert _at(changed["schedule"]["voting_closes"]) == later
+            assert changed["version"] == made["version"] + 2
+
+            # The results before voting closes: refused at the results, the later date of the
+            # pair, in words that fit it; what was typed kept.
+            form = _change_form((await browser.get(f"/admin/editions/{year}")).text, year)
+            early = _local(later - timedelta(days=1))
+            refused = await browser.post(
+                f"/admin/editions/{year}/change", data=form | {"results_at": early}
+            )
+            assert refused.status_code == 422
+            assert _field_error(refused.text, "results_at") == (
+                "This date must not be before the previous one in the schedule."
+            )
+            kept = _change_form(refused.text, year)
+            assert kept["results_at"] == early
+            assert kept["version"] == form["version"]
+            assert kept["shown_results_at"] == form["shown_results_at"]
+
+            # A fixed date sent from a page made before it was fixed: the admin's words, not
+            # the API's.
+            closes = _local(dates["submission_closes"] + timedelta(days=1))
+            refused = await browser.post(
+                f"/admin/editions/{year}/change", data=form | {"submission_closes": closes}
+            )
+            assert refused.status_code == 422
+            assert _field_error(refused.text, "submission_closes") == (
+                "This date ends a phase the edition has already left: moving it would change "
+                "nothing."
+            )
+            assert "POST /editions" not in refused.text
+
+            # An invisible character in the title: said so, not as a question of length.
+            refused = await browser.post(
+                f"/admin/editions/{year}/change",
+                data=form | {"title": "WSIS Prizes \u202e(renamed)"},
+            )
+            assert refused.status_code == 422
+            assert _field_error(refused.text, "title").startswith(
+                "Remove the invisible character U+202E"
+            )
+            final = (await api.get(f"/editions/{year}")).json()
+            assert {k: final[k] for k in ("title", "schedule", "version")} == {
+                k: changed[k] for k in ("title", "schedule", "version")
+            }
+        resources = service.state.resources
+        await resources.mongo.drop_database(resources.db.name)

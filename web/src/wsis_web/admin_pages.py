@@ -6,12 +6,15 @@ services with the admin's own token; every form works without JavaScript."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
+from wsis_shared.text import single_line
 from wsis_shared.vocabulary import Category, Phase
 from wsis_web.accounts import Admin, SignedIn
 from wsis_web.chair_pages import get_json, here, refusal
@@ -78,6 +81,7 @@ async def _editions_page(
         errors=errors or {},
         problem=problem,
         schedule_fields=SCHEDULE_FIELDS,
+        title_character=invisible_character(str((values or {}).get("title", ""))),
         categories=list(Category),
         done=request.query_params.get("done"),
         done_year=request.query_params.get("year"),
@@ -144,6 +148,8 @@ async def create_edition(request: Request, person: Admin) -> Response:
         errors["year"] = "year"
     if not 3 <= len(values["title"]) <= 200:
         errors["title"] = "title"
+    elif invisible_character(values["title"]) is not None:
+        errors["title"] = "invisible"
     schedule: dict[str, str] = {}
     for name in SCHEDULE_FIELDS:
         moment = _utc(values[name])
@@ -177,7 +183,8 @@ async def create_edition(request: Request, person: Admin) -> Response:
                 errors["year"] = "exists"
             for name, detail in problem["fields"].items():
                 if name in SCHEDULE_FIELDS or name in ("year", "title", "categories"):
-                    errors.setdefault(name, "service")
+                    invisible = name == "title" and "invisible character" in detail
+                    errors.setdefault(name, "invisible" if invisible else "service")
                 else:
                     at_fault = schedule_error(detail)
                     if at_fault:
@@ -192,16 +199,6 @@ async def create_edition(request: Request, person: Admin) -> Response:
 # --- one edition: its change and its phase --------------------------------------------------
 
 
-def passed_dates(edition: Edition, now: datetime) -> frozenset[str]:
-    """The schedule's dates that have passed: they stay as they were (what they began
-    happened), so the form shows them without an input."""
-    return frozenset(
-        name
-        for name in SCHEDULE_FIELDS
-        if (moment := getattr(edition.schedule, name)) is not None and moment <= now
-    )
-
-
 def change_values(edition: Edition) -> dict[str, Any]:
     """The change form as the edition is: what an unchanged form posts back."""
     return {
@@ -212,48 +209,59 @@ def change_values(edition: Edition) -> dict[str, Any]:
     }
 
 
-def _same_minute(typed: datetime, moment: datetime) -> bool:
-    return typed == moment.astimezone(UTC).replace(second=0, microsecond=0)
+def _same(typed_text: str, shown_text: str) -> bool:
+    """Whether a date typed is the one the page showed (to the minute, as the form shows it)."""
+    if typed_text == shown_text:
+        return True
+    typed, shown = _moment_of(typed_text), _moment_of(shown_text)
+    return typed is not None and shown is not None and typed == shown
+
+
+def invisible_character(title: str) -> str | None:
+    """The first character a title cannot hold (a control character or a bidirectional
+    override: the services' rule for every name and title), as `U+XXXX`, or None."""
+    try:
+        single_line(title)
+    except ValueError as refused:
+        found = _CODE_POINT.search(str(refused))
+        return found.group(0) if found else "U+FFFD"
+    return None
 
 
 def edition_changes(
-    edition: Edition, values: dict[str, Any], now: datetime
+    shown: dict[str, Any], values: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """What the change form asks of the service — only what differs from the edition as read
-    (`PATCH /editions/{year}`'s body; empty when nothing does) — and the fields it cannot send
-    as typed, by name: `title`, `date` (not a date), `passed` (a date that has passed, changed
-    on a page opened before), `untick` (a ceremony date with "No ceremony" ticked),
-    `date-or-none` (no ceremony date and "No ceremony" not ticked)."""
+    """What the change form asks of the service: only what the admin changed from what the page
+    showed (`shown`, as `change_values` made it when the page was rendered), so a field another
+    admin changed since is not sent back as it was (`PATCH /editions/{year}`'s body; empty when
+    nothing differs); and the fields it cannot send as typed, by name: `title` (its length),
+    `invisible` (the title holds an invisible character), `date` (not a date), `untick` (a
+    ceremony date with "No ceremony" ticked), `date-or-none` (no ceremony date and "No
+    ceremony" not ticked)."""
     body: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    if values["title"] != edition.title:
-        if 3 <= len(values["title"]) <= 200:
-            body["title"] = values["title"]
-        else:
+    if values["title"] != shown["title"]:
+        if not 3 <= len(values["title"]) <= 200:
             errors["title"] = "title"
-    if values["show_running_counts"] != edition.show_running_counts:
+        elif invisible_character(values["title"]) is not None:
+            errors["title"] = "invisible"
+        else:
+            body["title"] = values["title"]
+    if values["show_running_counts"] != shown["show_running_counts"]:
         body["show_running_counts"] = values["show_running_counts"]
     schedule: dict[str, str | None] = {}
-    passed = passed_dates(edition, now)
     for name in SCHEDULE_FIELDS:
-        old: datetime | None = getattr(edition.schedule, name)
         typed_text: str = values[name]
-        typed = _moment_of(typed_text)
-        same = typed_text == _local(old) or (
-            typed is not None and old is not None and _same_minute(typed, old)
-        )
-        if name in passed:
-            if not same:
-                errors[name] = "passed"
-            continue
+        same = _same(typed_text, shown[name])
         if name == "ceremony_at" and values["no_ceremony"]:
             if typed_text and not same:
                 errors[name] = "untick"
-            elif old is not None:
+            elif shown[name]:
                 schedule[name] = None
             continue
         if same:
             continue
+        typed = _moment_of(typed_text)
         if typed is None:
             errors[name] = "date-or-none" if name == "ceremony_at" and not typed_text else "date"
         else:
@@ -263,9 +271,23 @@ def edition_changes(
     return body, errors
 
 
+_CODE_POINT: Final = re.compile(r"U\+[0-9A-F]{4,6}")
+_ORDER: Final = re.compile(r"schedule\.(\w+) must not be after schedule\.(\w+)")
+# The service's reasons, by the words that tell them apart, and what the page says of each.
+_DATE_REFUSALS: Final = (
+    (" passed on ", "passed"),  # a date that has passed stays
+    ("which has passed", "past"),  # a date moved into the past
+    ("less than a minute from now", "soon"),
+    ("has already left", "left"),  # it ends a phase the edition has left
+    ("not a date MongoDB can store", "date"),
+)
+
+
 def _change_refusal(problem: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """The service's 422 at its field: the kind of refusal (`order`, `passed`, `past`, `reason`
-    with the service's words, `title`) and the service's words per field."""
+    """The service's 422 at its field: the kind of refusal (`order` for the earlier date of a
+    pair out of order, `order-later` for the later one, `passed`, `past`, `soon`, `left`,
+    `date`, `title`, `invisible` with the character, `reason` with the service's words) and
+    what the page shows with it, per field."""
     errors: dict[str, str] = {}
     details: dict[str, str] = {}
     fields = dict(problem["fields"])
@@ -275,18 +297,37 @@ def _change_refusal(problem: dict[str, Any]) -> tuple[dict[str, str], dict[str, 
             fields[at_fault[0]] = problem["detail"]
     for name, detail in fields.items():
         if name == "title":
-            errors[name] = "title"
+            code_point = _CODE_POINT.search(detail) if "invisible character" in detail else None
+            errors[name] = "invisible" if code_point else "title"
+            if code_point:
+                details[name] = code_point.group(0)
         elif name in SCHEDULE_FIELDS:
-            if "must not be after" in detail:
-                errors[name] = "order"
-            elif " passed on " in detail:
-                errors[name] = "passed"
-            elif "which has passed" in detail:
-                errors[name] = "past"
+            order = _ORDER.search(detail)
+            kind = next((kind for words, kind in _DATE_REFUSALS if words in detail), None)
+            if order is not None:
+                errors[name] = "order-later" if name == order.group(2) else "order"
+            elif kind is not None:
+                errors[name] = kind
             else:
                 errors[name] = "reason"
                 details[name] = detail or problem["detail"]
     return errors, details
+
+
+def _shown_of(form: FormData, edition: Edition) -> tuple[dict[str, Any], int | None]:
+    """What the change form's page showed (its hidden copy; the edition as it is now for a
+    form without one) and the version of the edition it was made from (None: not said)."""
+    shown = change_values(edition)
+    for name in shown:
+        key = f"shown_{name}"
+        if key not in form:
+            continue
+        if name in ("show_running_counts", "no_ceremony"):
+            shown[name] = form.get(key) == "yes"
+        else:
+            shown[name] = str(form[key]).strip()[: 300 if name == "title" else 30]
+    version = str(form.get("version", "")).strip()
+    return shown, int(version) if version.isdigit() and len(version) < 12 else None
 
 
 def _edition_page(
@@ -296,10 +337,16 @@ def _edition_page(
     *,
     problem: dict[str, Any] | None = None,
     values: dict[str, Any] | None = None,
+    shown: dict[str, Any] | None = None,
+    version: int | None = None,
     change_errors: dict[str, str] | None = None,
     change_details: dict[str, str] | None = None,
     change_problem: dict[str, Any] | None = None,
 ) -> Response:
+    """The edition's page; its change form shows `values` (the edition by default) and carries
+    what its first page showed (`shown`) and the version that page was made from, so that a
+    form sent back after a refusal still sends only what the admin changed, and only to the
+    edition as they saw it."""
     return render(
         request,
         "admin/edition.html",
@@ -309,8 +356,10 @@ def _edition_page(
         problem=problem,
         done=request.query_params.get("done") if request.method == "GET" else None,
         schedule_fields=SCHEDULE_FIELDS,
-        passed=passed_dates(edition, datetime.now(UTC)),
+        fixed=frozenset(edition.fixed_dates),
         values=values or change_values(edition),
+        shown=shown or change_values(edition),
+        version=version if shown is not None else edition.version,
         change_errors=change_errors or {},
         change_details=change_details or {},
         change_problem=change_problem,
@@ -327,41 +376,63 @@ async def edition_page(request: Request, person: Admin, year: str) -> Response:
 
 @router.post("/editions/{year}/change")
 async def change_edition(request: Request, person: Admin, year: str) -> Response:
-    """Sends the service only what the admin changed; its refusal is shown at the field it
-    names, with what was typed kept."""
+    """Sends the service only what the admin changed from what their page showed, on the
+    condition that nobody changed the edition since (`If-Match`); its refusal is shown at the
+    field it names, with what was typed kept. When another change came first, the page shows
+    the edition as it is now, for the admin to make their change again."""
     edition = await edition_or_none(request, year)
     if edition is None:
         return not_found(request)
-    form = await request.form(max_fields=30)
+    form = await request.form(max_fields=40)
     if not csrf_valid(request, str(form.get("csrf", ""))):
         return bad_form(request)
-    values: dict[str, Any] = change_values(edition) | {
+    shown, version = _shown_of(form, edition)
+    values: dict[str, Any] = shown | {
         "title": str(form.get("title", "")).strip()[:300],
         "show_running_counts": form.get("show_running_counts") == "yes",
         "no_ceremony": form.get("no_ceremony") == "yes",
-        # A date shown without an input (it has passed) posts nothing: it stays as read.
+        # A date shown without an input (it can no longer change) posts nothing: it stays.
         **{name: str(form[name]).strip()[:30] for name in SCHEDULE_FIELDS if name in form},
     }
-    body, errors = edition_changes(edition, values, datetime.now(UTC))
+    body, errors = edition_changes(shown, values)
     if errors:
-        return _edition_page(request, edition, 422, values=values, change_errors=errors)
+        character = invisible_character(values["title"]) if "title" in errors else None
+        return _edition_page(
+            request,
+            edition,
+            422,
+            values=values,
+            shown=shown,
+            version=version,
+            change_errors=errors,
+            change_details={"title": character} if character else {},
+        )
     if not body:
         return redirect(request, here(f"/admin/editions/{edition.year}", done="unchanged"))
     try:
         await site_of(request).services.call(
-            "PATCH", "submissions", f"/editions/{edition.year}", token=person.token, json=body
+            "PATCH",
+            "submissions",
+            f"/editions/{edition.year}",
+            token=person.token,
+            json=body,
+            headers={"If-Match": f'"{version}"'} if version is not None else {},
         )
     except Problem as refused:
-        if refused.status not in (409, 422):
+        if refused.status not in (409, 412, 422):
             raise  # 403, 404: the pages every admin page shows for them
         problem = refusal(refused)
-        errors, details = _change_refusal(problem) if refused.status == 422 else ({}, {})
         fresh = await edition_or_none(request, year) or edition
+        if refused.status != 422:  # another change came first: the edition as it is now
+            return _edition_page(request, fresh, refused.status, change_problem=problem)
+        errors, details = _change_refusal(problem)
         return _edition_page(
             request,
             fresh,
             refused.status,
             values=values,
+            shown=shown,
+            version=version,
             change_errors=errors,
             change_details=details,
             change_problem=problem,

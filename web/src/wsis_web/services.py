@@ -25,6 +25,12 @@ class Edition(Answer):
     categories: tuple[Category, ...]
     show_running_counts: bool
     phase: Phase
+    # Bumped by every change (the ETag, sent back as `If-Match`); None from a service that
+    # does not say it, and then a change is made on the edition as it is.
+    version: int | None = None
+    # The schedule's dates an admin can no longer move; none said, none held back here (the
+    # service still refuses what it must).
+    fixed_dates: tuple[str, ...] = ()
 
 
 class BallotCategory(Answer):
