@@ -256,6 +256,20 @@ class AbuseLimiter:
             return
         key = self._identifier(identifier)
         allowed = await asyncio.gather(*(self._limiter.hit(item, name, key) for item in items))
+        await self._refuse_if_any(name, items, allowed, key)
+
+    async def check(self, name: str, items: Sequence[RateLimitItem], identifier: str) -> None:
+        """Refuse as `hit` would, without counting: for what is counted only once it happened
+        (a code actually sent, not a request that sent nothing)."""
+        if not self.enabled or not items:
+            return
+        key = self._identifier(identifier)
+        allowed = await asyncio.gather(*(self._limiter.test(item, name, key) for item in items))
+        await self._refuse_if_any(name, items, allowed, key)
+
+    async def _refuse_if_any(
+        self, name: str, items: Sequence[RateLimitItem], allowed: Sequence[bool], key: str
+    ) -> None:
         refused = [item for item, ok in zip(items, allowed, strict=True) if not ok]
         if not refused:
             return

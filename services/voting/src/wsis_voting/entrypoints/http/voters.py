@@ -359,7 +359,9 @@ async def _request_code(
     limiter = services.limiter(request)
     await limiter.hit("codes-ip", services.codes_per_ip, client_network(request))
     address = parse_email(body.email)
-    await limiter.hit("codes-address", services.codes_per_address, address.canonical)
+    # Codes sent, not requests: a double tap, a slow network's retries or a second device
+    # asking within the minute send nothing, and must not use up the address's codes.
+    await limiter.check("codes-address", services.codes_per_address, address.canonical)
     now = utcnow()
     answer: CodeRequested = await use_cases.request_code(
         uow,
@@ -370,6 +372,8 @@ async def _request_code(
         now=now,
         resend=resend,
     )
+    if answer.sent:
+        await limiter.hit("codes-address", services.codes_per_address, address.canonical)
     return CodeRequestPublic(
         detail=(
             f"If this address can receive mail, a {CODE_DIGITS}-digit code is on its way: enter "
