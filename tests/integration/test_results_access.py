@@ -327,3 +327,15 @@ async def test_a_ruling_while_the_results_are_decided_never_slips_under_them(
         {"edition": year, "category": "C4", "invalid": {"$ne": True}}
     )
     assert results["valid_votes"] == valid
+
+
+@pytest.mark.parametrize("suffix", ["", "/stream"])
+async def test_the_results_of_an_edition_voting_never_heard_of_are_a_404(
+    api: Api, suffix: str
+) -> None:
+    """Not an empty ranking, nor a stream held open and polled every second for nothing."""
+    missing = await api.http.get(f"/editions/2099/results/C4{suffix}")
+
+    assert missing.status_code == 404, missing.text
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert "no edition 2099" in missing.json()["detail"]

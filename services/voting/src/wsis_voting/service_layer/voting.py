@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from wsis_shared.errors import NotFound
 from wsis_shared.events import EditionPayload, NominationDecision, PhaseChange, VoteCast
 from wsis_shared.logging import get_logger
 from wsis_shared.vocabulary import Category, Phase
@@ -111,6 +112,8 @@ async def results(
 ) -> CategoryResult:
     async def work(uow: UnitOfWork) -> CategoryResult:
         voting_edition = await uow.editions.get(edition)
+        if not voting_edition.known:
+            raise NotFound(f"no edition {edition} is known to public voting")
         public = voting_edition.counts_shown_to(privileged)
         counts = await uow.tallies.counts(edition, category) if public else {}
         nominees = [n for n in await uow.nominees.on_ballot(edition) if n.card.category == category]

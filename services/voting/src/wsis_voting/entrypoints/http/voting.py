@@ -212,7 +212,10 @@ def _shared_snapshots(request: Request) -> SharedSnapshots:
     "/editions/{year}/results/{category}/stream",
     summary="The results of a category as a live stream (Server-Sent Events, public)",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        404: {"description": "an edition public voting has never heard of"},
+    },
 )
 async def stream_results(
     year: EditionYear, category: Category, request: Request, uow: UoW, viewer: Viewer
@@ -222,11 +225,16 @@ async def stream_results(
     one connection; the browser's EventSource reconnects by itself."""
     privileged = is_admin(viewer)
     snapshots = _shared_snapshots(request)
+    # Read before the stream starts: an edition voting has never heard of is a 404, not a
+    # connection held open (and polled every second) for nothing.
+    first = await snapshots.get(uow, year, category, privileged)
 
     async def events() -> AsyncIterator[dict[str, str]]:
         last = None
         while not await request.is_disconnected():
-            etag, body = await snapshots.get(uow, year, category, privileged)
+            etag, body = (
+                first if last is None else await snapshots.get(uow, year, category, privileged)
+            )
             if etag != last:
                 last = etag
                 yield {"event": "results", "id": etag.strip('"'), "data": body.model_dump_json()}
