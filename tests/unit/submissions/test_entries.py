@@ -382,6 +382,24 @@ async def test_create_draft_stores_a_draft_of_the_author_organisation(
     assert runner.published == [], "a draft is private: no event"
 
 
+@pytest.mark.parametrize("phase", [Phase.REVIEW, Phase.VOTING, Phase.CLOSED])
+async def test_a_draft_is_started_only_while_it_can_still_be_submitted(
+    clock: FixedClock, phase: Phase
+) -> None:
+    runner = FakeRunner(State(editions={YEAR: edition(phase)}))
+
+    with pytest.raises(PhaseClosed, match="starting a draft is possible only in the submission"):
+        await create_draft(
+            runner, clock, year=YEAR, content=EntryContent(title="Too late"), author=submitter()
+        )
+
+    assert runner.entries == {}
+    planned = FakeRunner(State(editions={YEAR: edition(Phase.PLANNED)}))
+    assert await create_draft(
+        planned, clock, year=YEAR, content=EntryContent(title="Early"), author=submitter()
+    )
+
+
 async def test_create_draft_needs_an_organisation(runner: FakeRunner, clock: FixedClock) -> None:
     with pytest.raises(Forbidden):
         await create_draft(
@@ -505,8 +523,9 @@ async def test_an_admin_may_submit_any_organisations_entry(
 
 
 async def test_submit_entry_outside_the_phase_publishes_nothing(clock: FixedClock) -> None:
-    runner = FakeRunner(State(editions={YEAR: edition(Phase.REVIEW)}))
+    runner = FakeRunner(State(editions={YEAR: edition(Phase.SUBMISSION)}))
     created = await create_draft(runner, clock, year=YEAR, content=content(), author=submitter())
+    runner.editions[YEAR].phase = Phase.REVIEW  # the draft was not submitted in time
 
     with pytest.raises(PhaseClosed):
         await submit_entry(runner, clock, entry_id=created.entry_id, author=submitter())

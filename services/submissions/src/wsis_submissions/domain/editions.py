@@ -338,6 +338,12 @@ class Edition(BaseModel):
     def require_phase_for_submission(self) -> None:
         self.require_phase(Phase.SUBMISSION, "submitting an entry")
 
+    def require_drafts_open(self) -> None:
+        """A new draft while it can still be submitted: before and during the submission
+        phase (a draft started later could never be)."""
+        if self.phase != Phase.PLANNED:
+            self.require_phase(Phase.SUBMISSION, "starting a draft")
+
     def require_category(self, category: Category) -> None:
         if category not in self.categories:
             raise Conflict(f"category {category} is not open in edition {self.year}")

@@ -97,6 +97,7 @@ async def create_draft(
 
     async def work(uow: UnitOfWork) -> Entry:
         edition = await uow.editions.get_recent(year)
+        edition.require_drafts_open()
         if content.category is not None:
             edition.require_category(content.category)
         now = clock()
