@@ -219,10 +219,10 @@ class Edition(BaseModel):
         now: datetime,
     ) -> EditionChanged | None:
         """An admin's change of the title, the dates or the running-counts setting; None when
-        nothing differs. Only dates still to come move, and only to moments still to come: a
-        date that has passed was acted on (the phase it began, the events other services
-        received), and a date moved into the past would change the phase at once — an override
-        (`change_phase`) says that plainly."""
+        nothing differs. Only dates that are not fixed (`fixed_dates`) move, and only to
+        moments at least a minute away: a date that has passed was acted on (the phase it
+        began, the events other services received), and a date moved into the past would change
+        the phase at once — an override (`change_phase`) says that plainly."""
         schedule = self._moved_schedule(dates or {}, now)  # first: a refusal changes nothing
         changed: list[ChangeableEditionField] = []
         if title is not None and title != self.title:
