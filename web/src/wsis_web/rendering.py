@@ -3,10 +3,13 @@ cookie and the static files' content-hashed URLs."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,6 +126,51 @@ def finish(request: Request, response: Response) -> Response:
     return response
 
 
+def voter_signed_in(request: Request) -> bool:
+    """Whether the browser holds a voter token that has not expired. Read, not verified: it
+    only decides where the sign-in pages send the browser; every page that uses the token has
+    the voting service check it."""
+    token = request.cookies.get(VOTER_COOKIE)
+    if not token or token.count(".") != 2:
+        return False
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    except ValueError:
+        return False
+    expires = payload.get("exp") if isinstance(payload, dict) else None
+    return isinstance(expires, int | float) and expires > time.time()
+
+
+def personal(response: Response) -> Response:
+    """A page showing the voter's own state (a choice to confirm, a receipt, their votes): never
+    kept by a cache nor shown again by Back as it was."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def in_duration(seconds: int, gettext: Any, ngettext: Any) -> str:
+    """A wait said as people say it: "in 30 seconds", "in 2 minutes", "in about an hour"."""
+    if seconds < 60:
+        return str(ngettext("in %(num)s second", "in %(num)s seconds", max(seconds, 1)))
+    if seconds < 3600 - 90:
+        return str(ngettext("in %(num)s minute", "in %(num)s minutes", -(-seconds // 60)))
+    if seconds < 5400:
+        return str(gettext("in about an hour"))
+    if seconds < 36 * 3600:
+        hours = round(seconds / 3600)
+        return str(ngettext("in about %(num)s hour", "in about %(num)s hours", hours))
+    return str(ngettext("in about %(num)s day", "in about %(num)s days", round(seconds / 86400)))
+
+
+def retry_after_s(problem: Problem) -> int | None:
+    """The seconds a refusal says to wait (its `retry_after_s`, else its Retry-After header)."""
+    value = problem.body.get("retry_after_s", problem.retry_after)
+    try:
+        return max(int(value), 1) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def has_session(request: Request) -> bool:
     """Whether the browser holds a staff session (checked for real by the page that needs it)."""
     header = site_of(request).settings.token_header
@@ -173,6 +221,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         static_url=site.static_url,
         csrf=csrf_token(request),
         signed_in=VOTER_COOKIE in request.cookies or has_session(request),
+        voter_signed_in=VOTER_COOKIE in request.cookies,
+        in_duration=lambda seconds: in_duration(seconds, gettext, ngettext),
         has_session=has_session(request),
         person=request.state.__dict__.get("signed_in"),
         path=request.url.path,

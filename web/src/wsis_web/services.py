@@ -3,8 +3,15 @@ is made from these answers, read server-side, so the browser talks to one origin
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 import httpx
@@ -69,6 +76,8 @@ class CategoryChampions(Answer):
     counts_public: bool = True
     finalists: tuple[Finalist, ...]
     valid_votes: int | None
+    # Of those, the votes for nominations withdrawn during the vote (null while counts hidden).
+    votes_for_withdrawn: int | None = None
     decided_at: datetime
 
 
@@ -110,6 +119,139 @@ class Report(Answer):
     kind: str
     published_at: datetime
     downloads: list[ReportDownload]
+
+
+@dataclass(frozen=True)
+class BulletinLine:
+    entry_id: str
+    votes: int
+    withdrawn: bool
+
+
+def receipt_digest(salt: str, receipt_id: str) -> str:
+    """What the bulletin lists for a receipt: sha256 of `salt:receipt_id`, in hex."""
+    return hashlib.sha256(f"{salt}:{receipt_id}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """A category's published bulletin as this process keeps it: the figures, and each
+    nominee's receipt hashes as one sorted run of 32-byte digests (200,000 votes: 6.4 MB,
+    against some 30 MB as Python strings), searched by bisection."""
+
+    edition: int
+    category: Category
+    salt: str
+    how_to_check: str
+    valid_votes: int
+    lines: tuple[BulletinLine, ...]
+    etag: str | None
+    _digests: dict[str, bytes] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, content: bytes, etag: str | None) -> Bulletin:
+        body = json.loads(content)
+        lines, digests = [], {}
+        for nominee in body["nominees"]:
+            hashes = sorted(bytes.fromhex(h) for h in nominee["receipt_hashes"])
+            digests[nominee["entry_id"]] = b"".join(hashes)
+            lines.append(
+                BulletinLine(
+                    entry_id=nominee["entry_id"],
+                    votes=int(nominee.get("votes", len(hashes))),
+                    withdrawn=bool(nominee.get("withdrawn", False)),
+                )
+            )
+        return cls(
+            edition=int(body["edition"]),
+            category=Category(body["category"]),
+            salt=body["salt"],
+            how_to_check=body.get("how_to_check", ""),
+            valid_votes=int(body["valid_votes"]),
+            lines=tuple(lines),
+            etag=etag,
+            _digests=digests,
+        )
+
+    def find(self, receipt_id: str) -> tuple[str, str | None]:
+        """The receipt's hash, and the nominee whose list holds it (None: in no list)."""
+        digest = receipt_digest(self.salt, receipt_id)
+        wanted = bytes.fromhex(digest)
+        for entry_id, run in self._digests.items():
+            low, high = 0, len(run) // 32
+            while low < high:
+                middle = (low + high) // 2
+                found = run[middle * 32 : middle * 32 + 32]
+                if found == wanted:
+                    return digest, entry_id
+                if found < wanted:
+                    low = middle + 1
+                else:
+                    high = middle
+        return digest, None
+
+
+BulletinState = Literal["published", "hidden", "not-yet", "unavailable"]
+BULLETINS_KEPT: Final = 8  # categories a process keeps (LRU)
+_MAX_AGE: Final = re.compile(r"max-age=(\d+)")
+
+
+def _fresh_for(cache_control: str) -> float:
+    """Seconds a bulletin may be used without asking again: the service's max-age, unless it
+    says no-cache (public before the results only by the edition's choice) or no-store."""
+    if "no-cache" in cache_control or "no-store" in cache_control:
+        return 0.0
+    found = _MAX_AGE.search(cache_control)
+    return min(float(found.group(1)), 3600.0) if found else 0.0
+
+
+class Bulletins:
+    """The bulletins of hashed receipts, fetched once per process and revalidated with the
+    service's ETag (`If-None-Match`: a 304 costs the service two small reads and no body), not
+    asked again within its `max-age`; concurrent pages wait for one fetch."""
+
+    def __init__(self, kept: int = BULLETINS_KEPT) -> None:
+        self._kept_max = kept
+        self._kept: OrderedDict[tuple[int, Category], tuple[Bulletin, float]] = OrderedDict()
+        self._locks: dict[tuple[int, Category], asyncio.Lock] = {}
+
+    async def get(
+        self, services: Services, year: int, category: Category
+    ) -> tuple[BulletinState, Bulletin | None]:
+        key = (year, category)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            kept = self._kept.get(key)
+            if kept is not None and time.monotonic() < kept[1]:
+                self._kept.move_to_end(key)
+                return "published", kept[0]
+            headers = {"If-None-Match": kept[0].etag} if kept and kept[0].etag else {}
+            try:
+                response = await services.http.get(
+                    f"{services.urls['voting']}/editions/{year}/bulletins/{category.value}",
+                    headers=headers,
+                )
+            except httpx.TransportError:
+                return "unavailable", None
+            fresh_until = time.monotonic() + _fresh_for(response.headers.get("cache-control", ""))
+            if response.status_code == 304 and kept is not None:
+                bulletin = kept[0]
+            elif response.status_code == 200:
+                # 13 MB of JSON for 200,000 votes: parsed off the event loop, then dropped.
+                bulletin = await asyncio.to_thread(
+                    Bulletin.from_json, response.content, response.headers.get("etag")
+                )
+            else:
+                self._kept.pop(key, None)
+                if response.status_code == 409:
+                    return "hidden", None
+                if response.status_code == 404:
+                    return "not-yet", None
+                return "unavailable", None
+            self._kept[key] = (bulletin, fresh_until)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._kept_max:
+                self._kept.popitem(last=False)
+            return "published", bulletin
 
 
 class Problem(Exception):
@@ -175,6 +317,14 @@ class Services:
     def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]) -> None:
         self.http = http
         self.urls = urls
+        self.bulletins = Bulletins()
+
+    async def bulletin(
+        self, year: int, category: Category
+    ) -> tuple[BulletinState, Bulletin | None]:
+        """A category's bulletin: "published" with it, or why not ("hidden": counts not public
+        yet, "not-yet": voting not closed, "unavailable": the service did not answer)."""
+        return await self.bulletins.get(self, year, category)
 
     async def call(
         self, method: str, service: str, path: str, *, token: str | None = None, **kwargs: Any

@@ -7,6 +7,7 @@ apply unchanged: another organisation's entry is a 404 there, and so a 404 here.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -19,9 +20,16 @@ from starlette.datastructures import FormData, UploadFile
 
 from wsis_shared.geography import COUNTRIES
 from wsis_shared.text import word_count
-from wsis_shared.vocabulary import ActionLine, Category, Phase, ProjectStatus, StakeholderType
+from wsis_shared.vocabulary import (
+    ActionLine,
+    Category,
+    Phase,
+    ProjectStatus,
+    Role,
+    StakeholderType,
+)
 from wsis_web import i18n
-from wsis_web.accounts import Team
+from wsis_web.accounts import NotAllowed, SignedIn, Team, signed_in
 from wsis_web.labels import N_
 from wsis_web.rendering import (
     ENTRY_ID,
@@ -34,7 +42,7 @@ from wsis_web.rendering import (
     render,
     site_of,
 )
-from wsis_web.services import Edition, Problem
+from wsis_web.services import Edition, Problem, Unavailable
 
 router = APIRouter(prefix="/team")
 
@@ -118,7 +126,11 @@ ERRORS: Final[dict[str, str]] = {
     "too_short": N_("This is too short."),
     "too_long": N_("This is too long."),
     "category_closed": N_("This category is not open in this edition: choose another one."),
-    "other": N_("This value is not accepted: %(detail)s"),
+    "invisible": N_(
+        "Remove the invisible character %(character)s: names and titles are one line of "
+        "visible text."
+    ),
+    "other": N_("This value is not accepted. Check it and try again."),
 }
 REFUSALS: Final[dict[str, str]] = {
     "phase-closed": N_(
@@ -137,8 +149,24 @@ REFUSALS: Final[dict[str, str]] = {
         "submit one project per category."
     ),
     "not-complete": N_("The entry is not complete yet. Correct the fields listed below."),
-    "other": N_("The service refused this: %(detail)s"),
+    "not-submitted": N_(
+        "Only a submitted entry can be amended or withdrawn: this one is not submitted (any "
+        "more). Open its status page to see where it stands."
+    ),
+    "other": N_("The service refused this. Please reload the page and try again."),
 }
+# The review's reasons for an ineligible entry (the team sees the decision and the reason).
+INELIGIBILITY: Final[dict[str, str]] = {
+    "incomplete": N_("incomplete"),
+    "out_of_scope": N_("out of scope"),
+    "wrong_category": N_("wrong category"),
+    "project_not_completed": N_("project not completed"),
+    "duplicate": N_("duplicate"),
+    "previous_winner": N_("previous winner"),
+    "other": N_("other reason"),
+}
+# What the Stocktaking database says became of a submitted entry, as the team reads it.
+OUTCOMES: Final = frozenset({"nominated", "not_nominated", "champion", "winner"})
 UPLOAD_ERRORS: Final[dict[str, str]] = {
     "type": N_("This file is not a PDF, PNG or JPEG. Choose another file."),
     "empty": N_("This file is empty. Choose another file."),
@@ -228,6 +256,59 @@ def changes_between(current: dict[str, Any], values: Values) -> dict[str, Any]:
     return {name: value for name, value in after.items() if before[name] != value}
 
 
+def values_of_base(text: object) -> Values | None:
+    """The values the page was rendered with (its hidden copy), read as the form's own; None
+    when the copy is missing or not one (a page from before, a crafted request)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(found, dict):
+        return None
+    values: Values = {}
+    for name in FIELDS:
+        value = found.get(name)
+        if name in CHECKBOX_FIELDS:
+            items = value if isinstance(value, list) else []
+            values[name] = [str(v)[:20] for v in items][:20]
+        else:
+            values[name] = value[:MAX_TEXT] if isinstance(value, str) else ""
+    return values
+
+
+def touched_fields(form: FormData, typed: Values) -> set[str] | None:
+    """The fields the person changed on this page: the autosave names them (`fields`); the
+    form's plain POST carries the values it was rendered with (`base`), and a field typed as
+    it was shown was not touched. None: no way to tell (every field counts)."""
+    named = form.getlist("fields")
+    if named:
+        return {str(name) for name in named if name in FIELDS}
+    base = values_of_base(form.get("base"))
+    if base is None:
+        return None
+    before = fields_of_values(base)
+    after = fields_of_values(typed)
+    return {name for name in FIELDS if before[name] != after[name]}
+
+
+def changes_of(current: dict[str, Any], typed: Values, touched: set[str] | None) -> dict[str, Any]:
+    """What to send: the fields the person touched that differ from what is stored now (the
+    others may hold what another tab or window has saved since this page was opened)."""
+    changes = changes_between(current, typed)
+    return {k: v for k, v in changes.items() if touched is None or k in touched}
+
+
+def shown_values(current: dict[str, Any], typed: Values, touched: set[str] | None) -> Values:
+    """The form again after a refusal: what the person typed in the fields they touched, what
+    is stored now in the others."""
+    if touched is None:
+        return typed
+    stored = values_of_content(current)
+    return {name: typed[name] if name in touched else stored[name] for name in FIELDS}
+
+
 def _field_of(pointer: str | None) -> str | None:
     if not pointer:
         return None
@@ -278,8 +359,11 @@ def _error_message(name: str, error: dict[str, Any], translate: Gettext) -> str:
         key = "too_short"
     if key is None and "too_long" in kind:
         key = "too_long"
+    invisible = re.search(r"invisible character (U\+[0-9A-F]{4,6})", detail)
+    if invisible:
+        return translate(ERRORS["invisible"]) % {"character": invisible[1]}
     if key is None:
-        return translate(ERRORS["other"]) % {"detail": detail}
+        return translate(ERRORS["other"])
     return translate(ERRORS[key])
 
 
@@ -303,7 +387,9 @@ def refusal(problem: Problem, edition: Edition | None, request: Request) -> str:
         }
     if reason in REFUSALS:
         return translate(REFUSALS[reason])
-    return translate(REFUSALS["other"]) % {"detail": str(problem.body.get("detail", ""))}
+    if "only a submitted entry" in str(problem.body.get("detail", "")):
+        return translate(REFUSALS["not-submitted"])
+    return translate(REFUSALS["other"])
 
 
 def _when(value: object) -> datetime | None:
@@ -444,9 +530,23 @@ async def entry_page(request: Request, entry_id: str, person: Team) -> Response:
         Phase=Phase,
         entry_status=ENTRY_STATUS,
         project_status=PROJECT_STATUS,
+        ineligibility=INELIGIBILITY,
+        outcome=await _outcome(request, entry, edition),
         notice=NOTICES.get(done or ""),
         open_now=edition.phase is Phase.SUBMISSION,
     )
+
+
+async def _outcome(request: Request, entry: dict[str, Any], edition: Edition) -> str | None:
+    """What became of a submitted entry after the review (nominated or not, champion, winner),
+    as the public Stocktaking database says; None before that, or when it does not know."""
+    if entry["status"] != "submitted" or edition.phase.order < Phase.VOTING.order:
+        return None
+    try:
+        found = await site_of(request).services.catalogue_entry(entry["entry_id"])
+    except (Problem, Unavailable):
+        return None
+    return found.status if found.status in OUTCOMES else None
 
 
 def _form_page(
@@ -485,6 +585,7 @@ def _form_page(
         project_status=PROJECT_STATUS,
         countries=countries,
         words=word_count(values.get("short_description") or ""),
+        base=json.dumps(values_of_content(entry["content"]), ensure_ascii=False),
         short_words=SHORT_WORDS,
         draft=entry["status"] == "draft",
         max_upload=MAX_UPLOAD_BYTES,
@@ -519,25 +620,66 @@ def _changeable(entry: dict[str, Any], edition: Edition) -> bool:
     )
 
 
+async def _team_or_none(request: Request) -> SignedIn | None:
+    """The team member signed in, or None once the session has ended (the page keeps what was
+    typed instead of sending the browser to sign in)."""
+    person = await signed_in(request)
+    if person is not None and not person.has(Role.SUBMITTER):
+        raise NotAllowed()
+    return person
+
+
+def _signed_out_page(request: Request, entry_id: str, form: FormData) -> Response:
+    """The form's plain POST after the session ended: nothing is lost. The page keeps what was
+    sent, offers to sign in in another tab, then to send it again from here."""
+    kept = [
+        (name, value)
+        for name, value in form.multi_items()
+        if isinstance(value, str) and (name in FIELDS or name in ("base", "action"))
+    ]
+    typed = values_of_form(form)
+    shown = [
+        (name, typed[name])
+        for name in FIELDS
+        if name not in CHECKBOX_FIELDS and str(typed[name]).strip()
+    ]
+    return render(
+        request,
+        "team/signed_out.html",
+        401,
+        entry_id=entry_id,
+        kept=kept,
+        shown=shown,
+        fields=FIELDS,
+        sign_in=f"/account/sign-in?next={quote(f'/team/entries/{entry_id}/edit')}",
+    )
+
+
 @router.post("/entries/{entry_id}/edit")
-async def save_entry(request: Request, entry_id: str, person: Team) -> Response:
+async def save_entry(request: Request, entry_id: str) -> Response:
     """Save a draft (and submit it when asked), or amend a submitted entry: the form's plain
-    POST, which works with JavaScript off."""
+    POST, which works with JavaScript off. Only the fields the person changed on the page are
+    sent, so what another tab saved meanwhile stays."""
     if not ENTRY_ID.match(entry_id):
         return not_found(request)
     form = await request.form()
     if not csrf_valid(request, _str(form.get("csrf"))):
         return bad_form(request)
+    person = await _team_or_none(request)
+    if person is None:
+        return _signed_out_page(request, entry_id, form)
     action = _str(form.get("action")) or "save"
     translate = _gettext(request)
     services = site_of(request).services
     entry = await _entry(request, person, entry_id)
     edition = await services.edition(entry["edition"])
-    values = values_of_form(form)
-    changes = changes_between(entry["content"], values)
+    typed = values_of_form(form)
+    touched = touched_fields(form, typed)
+    changes = changes_of(entry["content"], typed, touched)
     here = f"/team/entries/{entry_id}"
 
     def again(status: int, errors: dict[str, str], refused: str | None = None) -> Response:
+        values = shown_values(entry["content"], typed, touched)
         return _form_page(
             request, entry, edition, values, status_code=status, errors=errors, refused=refused
         )
@@ -582,28 +724,47 @@ async def save_entry(request: Request, entry_id: str, person: Team) -> Response:
 
 
 @router.post("/entries/{entry_id}/autosave")
-async def autosave(request: Request, entry_id: str, person: Team) -> Response:
-    """The draft form's autosave (JavaScript on): the whole form comes, only what changed is
-    sent to the service. Answers JSON: when it was saved, which fields, which were refused."""
+async def autosave(request: Request, entry_id: str) -> Response:
+    """The draft form's autosave (JavaScript on): the script sends the fields the person changed
+    in this tab (named in `fields`), and of those only what differs from what is stored is sent
+    to the service. Answers JSON: when it was saved, which fields, which were refused; 401
+    `signed-out` once the session has ended, 409 `not-a-draft` once the entry was submitted."""
     if not ENTRY_ID.match(entry_id):
         return JSONResponse({"error": "not-found"}, status_code=404)
     form = await request.form()
+    person = await signed_in(request)
+    if person is None:
+        return JSONResponse({"error": "signed-out"}, status_code=401)
+    if not person.has(Role.SUBMITTER):
+        return JSONResponse({"error": "not-allowed"}, status_code=403)
     if not csrf_valid(request, _str(form.get("csrf"))):
         return JSONResponse({"error": "expired-form"}, status_code=400)
     try:
         entry = await _entry(request, person, entry_id)
     except Problem as problem:
-        return JSONResponse({"error": problem.reason}, status_code=problem.status)
+        return JSONResponse({"error": _json_error(problem)}, status_code=problem.status)
     if entry["status"] != "draft":
         return JSONResponse({"error": "not-a-draft"}, status_code=409)
-    changes = changes_between(entry["content"], values_of_form(form))
+    typed = values_of_form(form)
+    changes = changes_of(entry["content"], typed, touched_fields(form, typed))
     try:
         saved, errors = await _patch(request, person, entry_id, changes)
     except Problem as problem:
-        return JSONResponse({"error": problem.reason}, status_code=problem.status)
+        if problem.status == 409:
+            try:
+                now = await _entry(request, person, entry_id)
+            except Problem:
+                now = entry
+            if now["status"] != "draft":
+                return JSONResponse({"error": "not-a-draft"}, status_code=409)
+        return JSONResponse({"error": _json_error(problem)}, status_code=problem.status)
     stored = [name for name in changes if name not in errors]
     at = (saved["updated_at"] if saved is not None else None) or datetime.now(UTC)
     return JSONResponse({"saved": stored, "errors": errors, "saved_at": at.isoformat()})
+
+
+def _json_error(problem: Problem) -> str:
+    return "signed-out" if problem.status == 401 else problem.reason
 
 
 # --- attachments -----------------------------------------------------------------------------
@@ -754,7 +915,13 @@ async def withdraw_page(request: Request, entry_id: str, person: Team) -> Respon
     if entry["status"] != "submitted":
         return redirect(request, f"/team/entries/{entry_id}")
     return render(
-        request, "team/withdraw.html", entry=entry, edition=edition, refused=None, reason=""
+        request,
+        "team/withdraw.html",
+        entry=entry,
+        edition=edition,
+        refused=None,
+        reason="",
+        open_now=edition.phase is Phase.SUBMISSION,
     )
 
 
@@ -788,5 +955,6 @@ async def withdraw(request: Request, entry_id: str, person: Team) -> Response:
             edition=edition,
             refused=refusal(problem, edition, request),
             reason=reason,
+            open_now=edition.phase is Phase.SUBMISSION,
         )
     return redirect(request, f"/team/entries/{quote(entry_id)}?done=withdrawn")

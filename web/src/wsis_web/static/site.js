@@ -1,6 +1,9 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+  // A form sent back with errors: move focus to their summary, so a screen reader reads it.
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
   // A vote form is sent once: a second tap while the first is on its way does nothing.
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -8,17 +8,40 @@
 
   // As the service counts (wsis_shared.text): ICU's words, which Intl.Segmenter gives in any
   // script, a hyphen joining two into one; a browser without it falls back to a simple count.
+  // Chromium's segmenter splits at "." and ":" where ICU's rules (UAX #29) do not: letters joined
+  // by one of . : ' ’ · ("U.N", "e.g", "www.unesco.org", "don't"), digits by one of , . ; ' ’
+  // ("3.14", "1,000") stay one word, chains too.
   var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter("und", { granularity: "word" }) : null;
+  var HYPHEN = /^[-\u2010\u2011]$/;
+  var LETTER_JOIN = /^[.:'\u2018\u2019\u00b7\u0387\u055f\u05f4\u2024\u2027\ufe13\ufe52\ufe55\uff07\uff0e\uff1a]$/;
+  var NUMBER_JOIN = /^[.,;'\u2018\u2019\u037e\u0589\u060c\u060d\u066c\u07f8\u2024\u2044\ufe10\ufe14\ufe50\ufe52\ufe54\uff07\uff0c\uff0e\uff1b]$/;
+  // Letters that ICU joins across . and : (not the scripts it segments by dictionary, nor kana).
+  var JOINING_LETTER = /^(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}])[\p{L}\p{M}]$/u;
+  var DIGIT = /^\p{Nd}$/u;
+  function joins(before, joiner, after) {
+    if (HYPHEN.test(joiner)) return true;
+    var last = Array.from(before).pop(), first = Array.from(after)[0];
+    if (LETTER_JOIN.test(joiner) && JOINING_LETTER.test(last) && JOINING_LETTER.test(first)) return true;
+    return NUMBER_JOIN.test(joiner) && DIGIT.test(last) && DIGIT.test(first);
+  }
   function words(text) {
     if (!segmenter) {
-      var found = text.match(/[\p{L}\p{M}\p{N}_'’-]+/gu);
+      var found = text.match(/[\p{L}\p{M}\p{N}_]+(?:[-\u2010\u2011.:,;'\u2019\u00b7][\p{L}\p{M}\p{N}_]+)*/gu);
       return found ? found.length : 0;
     }
-    var count = 0, before = [];
+    var count = 0, last = null, joiner = null;
     for (const part of segmenter.segment(text.normalize("NFC"))) {
-      var word = /[\p{L}\p{N}]/u.test(part.segment);
-      if (word && !(before.length === 2 && /^[-\u2010\u2011]$/.test(before[1]) && /[\p{L}\p{N}]/u.test(before[0]))) count++;
-      before = [before[before.length - 1], part.segment].filter(function (s) { return s !== undefined; });
+      var segment = part.segment;
+      if (/[\p{L}\p{N}]/u.test(segment)) {
+        if (!(last !== null && joiner !== null && joins(last, joiner, segment))) count++;
+        last = segment;
+        joiner = null;
+      } else if (last !== null && joiner === null && (HYPHEN.test(segment) || LETTER_JOIN.test(segment) || NUMBER_JOIN.test(segment))) {
+        joiner = segment;
+      } else {
+        last = null;
+        joiner = null;
+      }
     }
     return count;
   }
@@ -70,33 +93,66 @@
     });
   }
 
-  // Autosave: a moment after the last change, the form goes to the page's JSON endpoint, which
-  // sends the service only what changed.
+  // Autosave: a moment after the last change, the fields the person changed in this tab (and
+  // only those: another tab may have saved the others since) go to the page's JSON endpoint,
+  // which sends the service what differs from what is stored.
   var form = document.querySelector("form[data-autosave]");
   if (form && window.fetch && window.URLSearchParams) {
     var status = document.getElementById("autosave-status");
     var timeFormat = new Intl.DateTimeFormat(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
-    var lastSent = new URLSearchParams(new FormData(form)).toString();
+    var base = form.querySelector("input[name=base]");
+    var dirty = {}; // changed here since their last save (a field changed back still counts)
     var timer = null;
     var busy = false;
     var again = false;
+    function valueOf(name) { return new FormData(form).getAll(name).map(String); }
+    function bodyOf(names) {
+      var params = new URLSearchParams();
+      params.append("csrf", form.querySelector("input[name=csrf]").value);
+      names.forEach(function (name) {
+        params.append("fields", name);
+        valueOf(name).forEach(function (value) { params.append(name, value); });
+      });
+      return params.toString();
+    }
+    function settle(names, sent, answer) {
+      // What was sent and is still on the page is now what is stored: the page's copy of the
+      // stored values (for its plain "Save") follows, and the field is no longer pending.
+      var copy = {};
+      try { copy = JSON.parse(base.value); } catch (e) { copy = {}; }
+      names.forEach(function (name) {
+        var now = valueOf(name);
+        if (JSON.stringify(now) !== sent[name] || (answer.errors || {})[name]) return;
+        delete dirty[name];
+        copy[name] = form.querySelector('input[type=checkbox][name="' + name + '"]') ? now : (now[0] || "");
+      });
+      base.value = JSON.stringify(copy);
+    }
     function save() {
-      var body = new URLSearchParams(new FormData(form)).toString();
-      if (body === lastSent) return;
+      var names = Object.keys(dirty);
+      if (!names.length) return;
       if (busy) { again = true; return; }
       busy = true;
+      var sent = {};
+      names.forEach(function (name) { sent[name] = JSON.stringify(valueOf(name)); });
       status.classList.remove("failed");
       status.textContent = status.dataset.saving;
       fetch(form.dataset.autosave, {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
-        body: body,
-        credentials: "same-origin"
+        body: bodyOf(names),
+        credentials: "same-origin",
+        redirect: "manual"
       }).then(function (response) {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.json();
+        return response.json().catch(function () { return {}; }).then(function (answer) {
+          if (response.ok && answer.saved_at) return answer;
+          var failure = new Error(String(response.status));
+          failure.kind = response.status === 401 ? "signedOut"
+            : response.status === 409 && answer.error === "not-a-draft" ? "submittedElsewhere" : "failed";
+          throw failure;
+        });
       }).then(function (answer) {
-        lastSent = body;
+        settle(names, sent, answer);
         (answer.saved || []).forEach(function (name) { setError(form, name, null); });
         Object.keys(answer.errors || {}).forEach(function (name) { setError(form, name, answer.errors[name]); });
         var time = timeFormat.format(new Date(answer.saved_at));
@@ -104,15 +160,18 @@
           ? status.dataset.refused
           : status.dataset.saved.replace("{time}", time);
         form.dataset.savedAt = answer.saved_at;
-      }).catch(function () {
+      }).catch(function (failure) {
         status.classList.add("failed");
-        status.textContent = status.dataset.failed;
+        status.dataset.state = failure.kind || "failed";
+        status.textContent = status.dataset[failure.kind || "failed"];
       }).then(function () {
         busy = false;
         if (again) { again = false; save(); }
       });
     }
-    function later() {
+    function later(event) {
+      var name = event.target && event.target.name;
+      if (name && name !== "csrf" && name !== "base" && name !== "action") dirty[name] = true;
       clearTimeout(timer);
       timer = setTimeout(save, 1200);
     }
@@ -120,9 +179,9 @@
     form.addEventListener("change", later);
     // Leaving the page saves what is pending (the browser keeps the request alive).
     window.addEventListener("pagehide", function () {
-      var body = new URLSearchParams(new FormData(form)).toString();
-      if (body !== lastSent && !form.dataset.submitting) {
-        fetch(form.dataset.autosave, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" }, body: body, keepalive: true, credentials: "same-origin" });
+      var names = Object.keys(dirty);
+      if (names.length && !form.dataset.submitting) {
+        fetch(form.dataset.autosave, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" }, body: bodyOf(names), keepalive: true, credentials: "same-origin" });
       }
     });
     form.addEventListener("submit", function () { clearTimeout(timer); form.dataset.submitting = "1"; });
