@@ -223,8 +223,14 @@ def values_of_form(form: FormData) -> Values:
             values[name] = [str(v)[:20] for v in form.getlist(name)][:20]
         else:
             value = form.get(name)
-            values[name] = value[:MAX_TEXT] if isinstance(value, str) else ""
+            values[name] = _line_endings(value[:MAX_TEXT]) if isinstance(value, str) else ""
     return values
+
+
+def _line_endings(text: str) -> str:
+    """Text with `\n` line endings: a browser posts a textarea with `\r\n`, the autosave's
+    script and the stored text have `\n` — the same text must read as the same."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def fields_of_values(values: Values) -> dict[str, Any]:
@@ -274,7 +280,7 @@ def values_of_base(text: object) -> Values | None:
             items = value if isinstance(value, list) else []
             values[name] = [str(v)[:20] for v in items][:20]
         else:
-            values[name] = value[:MAX_TEXT] if isinstance(value, str) else ""
+            values[name] = _line_endings(value[:MAX_TEXT]) if isinstance(value, str) else ""
     return values
 
 
