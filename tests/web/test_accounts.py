@@ -7,10 +7,12 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 from playwright.async_api import Browser, expect
 
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
 from wsis_shared.vocabulary import Role
+from wsis_web.rendering import safe_next
 
 
 async def test_my_pages_need_a_sign_in_and_come_back_after_it(browser: Browser, site: Site) -> None:
@@ -74,3 +76,25 @@ async def test_signing_in_as_a_reviewer_leads_to_the_reviewers_pages(
     await staff_sign_in(page, site, Role.REVIEWER, "demo-reviewer-1", name="Amina Diallo")
     assert urlsplit(page.url).path == "/review"
     await page.context.close()
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",  # a link drops the tab: //evil.example
+        "/\n/evil.example",
+        "/ /evil.example",
+        "/\x7f/evil.example",
+        "",
+        None,
+    ],
+)
+def test_next_is_only_ever_a_path_of_this_site(sent: str | None) -> None:
+    assert safe_next(sent) == "/"
+
+
+def test_next_keeps_a_path_of_this_site() -> None:
+    assert safe_next("/vote/2027/C4?lang=fr") == "/vote/2027/C4?lang=fr"

@@ -272,8 +272,16 @@ def _answers_get(request: Request, path: str) -> bool:
 
 
 def safe_next(value: str | None, fallback: str = "/") -> str:
-    """Only a path of this site: never an open redirect to another origin."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only a path of this site: never an open redirect to another origin. Browsers drop tabs
+    and line breaks from a URL (a slash, a tab and `/evil.example` is `//evil.example` in a
+    link), so no control character or space passes, nor a backslash."""
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ch <= " " or ch == "\x7f" for ch in value)
+    ):
         return fallback
     return value
 
