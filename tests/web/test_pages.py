@@ -598,3 +598,14 @@ async def test_results_change_without_a_reload_then_champions(browser: Browser, 
     )
     await check(page, "28-bulletin")
     await page.context.close()
+
+
+async def test_a_receipt_number_never_stays_in_a_url(site: Site) -> None:
+    """Old links with the number go on to the page without it; the page is the voter's own."""
+    async with httpx.AsyncClient(base_url=site.url) as http:
+        old = await http.get(f"/vote/{site.year}/C4/receipt/0123456789abcdef")
+        assert old.status_code == 303
+        assert old.headers["location"] == f"/vote/{site.year}/C4/receipt"
+        assert (await http.get("/vote/20x7/C4/receipt/0123456789abcdef")).status_code == 404
+        anonymous = await http.get(f"/vote/{site.year}/C4/receipt")
+        assert anonymous.status_code == 404

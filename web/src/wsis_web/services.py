@@ -192,7 +192,9 @@ class Bulletin:
 
 
 BulletinState = Literal["published", "hidden", "not-yet", "unavailable"]
-BULLETINS_KEPT: Final = 8  # categories a process keeps (LRU)
+# Every category of an edition (about 6.4 MB each at 200,000 votes): on results day voters open
+# receipts in all of them, and one evicted would be fetched and parsed whole again.
+BULLETINS_KEPT: Final = len(Category)
 _MAX_AGE: Final = re.compile(r"max-age=(\d+)")
 
 
@@ -214,6 +216,8 @@ class Bulletins:
         self._kept_max = kept
         self._kept: OrderedDict[tuple[int, Category], tuple[Bulletin, float]] = OrderedDict()
         self._locks: dict[tuple[int, Category], asyncio.Lock] = {}
+        # One parse at a time: each holds a 13 MB body and its objects, and the GIL besides.
+        self._parsing = asyncio.Semaphore(1)
 
     async def get(
         self, services: Services, year: int, category: Category
@@ -237,9 +241,10 @@ class Bulletins:
                 bulletin = kept[0]
             elif response.status_code == 200:
                 # 13 MB of JSON for 200,000 votes: parsed off the event loop, then dropped.
-                bulletin = await asyncio.to_thread(
-                    Bulletin.from_json, response.content, response.headers.get("etag")
-                )
+                async with self._parsing:
+                    bulletin = await asyncio.to_thread(
+                        Bulletin.from_json, response.content, response.headers.get("etag")
+                    )
             else:
                 self._kept.pop(key, None)
                 if response.status_code == 409:

@@ -148,7 +148,7 @@ async def cast(
         return redirect(request, f"/sign-in?next={back}")
     client = _client(request)
     try:
-        receipt = await site_of(request).services.cast_vote(
+        await site_of(request).services.cast_vote(
             number, chosen_category, entry_id[:200], token, idempotency_key[:200], client
         )
     except Problem as problem:
@@ -160,7 +160,7 @@ async def cast(
             return redirect(request, here)  # already voted: the page shows the receipt
         reason = {409: "closed", 422: "not-nominee", 429: "too-many"}.get(problem.status, "refused")
         return redirect(request, f"{here}?error={reason}")
-    return redirect(request, f"/vote/{number}/{chosen_category.value}/receipt/{receipt.receipt_id}")
+    return redirect(request, f"/vote/{number}/{chosen_category.value}/receipt")
 
 
 async def _titles(request: Request, year: int, entry_ids: set[str]) -> dict[str, str]:
@@ -184,7 +184,21 @@ async def _titles(request: Request, year: int, entry_ids: set[str]) -> dict[str,
 
 
 @router.get("/vote/{year}/{category}/receipt/{receipt_id}")
-async def receipt_page(request: Request, year: str, category: str, receipt_id: str) -> Response:
+async def receipt_page_of_old_links(
+    request: Request, year: str, category: str, receipt_id: str
+) -> Response:
+    """Links from before receipts left URLs (a proxy's log, holding the address, would tie it
+    to the vote through the published hashes): on to the page without it."""
+    number, chosen_category = parse_year(year), parse_category(category)
+    if number is None or chosen_category is None:
+        return not_found(request)
+    return redirect(request, f"/vote/{number}/{chosen_category.value}/receipt")
+
+
+@router.get("/vote/{year}/{category}/receipt")
+async def receipt_page(request: Request, year: str, category: str) -> Response:
+    """The signed-in voter's own receipt in the category: the receipt number is never in the
+    URL, so no log along the way holds it."""
     chosen_category = parse_category(category)
     edition = await edition_or_none(request, year)
     if edition is None or chosen_category is None:
@@ -192,9 +206,13 @@ async def receipt_page(request: Request, year: str, category: str, receipt_id: s
     number = edition.year
     votes = await _my_votes(request, number)
     receipt = (votes or {}).get(chosen_category)
-    if receipt is None or receipt.receipt_id != receipt_id:
+    if receipt is None:
         return _forget_expired_voter(request, not_found(request))
-    state, bulletin = await site_of(request).services.bulletin(number, chosen_category)
+    if edition.phase.order <= Phase.VOTING.order:
+        # Published at the close: no request for it on the vote's busiest page.
+        state, bulletin = "not-yet", None
+    else:
+        state, bulletin = await site_of(request).services.bulletin(number, chosen_category)
     digest, counted_for = bulletin.find(receipt.receipt_id) if bulletin else (None, None)
     titles = await _titles(request, number, {receipt.entry_id} | {counted_for or receipt.entry_id})
     page = render(
