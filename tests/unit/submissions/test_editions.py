@@ -25,6 +25,7 @@ from wsis_shared.events import (
 )
 from wsis_shared.vocabulary import Category, Phase
 from wsis_submissions.domain.editions import Edition
+from wsis_submissions.entrypoints.http.editions import _version_in
 from wsis_submissions.service_layer.editions import (
     change_edition,
     change_phase,
@@ -500,3 +501,13 @@ async def test_a_change_made_on_an_edition_read_before_another_change_is_refused
     assert refused.value.status == 412
     assert runner.editions[YEAR].title == "WSIS Prizes 2027: first"
     assert (await change(None, "WSIS Prizes 2027: without a check")).version == 3
+
+
+@pytest.mark.parametrize("sent", ['"²"', '"' + "9" * 5000 + '"', "yesterday", '"-1"'])
+def test_an_if_match_that_is_no_version_is_a_422_not_a_500(sent: str) -> None:
+    with pytest.raises(InvalidInput, match="send the ETag"):
+        _version_in(sent)
+
+
+def test_an_if_match_names_a_version() -> None:
+    assert [_version_in(v) for v in ('"7"', 'W/"7"', "*", None)] == [7, 7, None, None]

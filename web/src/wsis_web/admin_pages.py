@@ -327,7 +327,8 @@ def _shown_of(form: FormData, edition: Edition) -> tuple[dict[str, Any], int | N
         else:
             shown[name] = str(form[key]).strip()[: 300 if name == "title" else 30]
     version = str(form.get("version", "")).strip()
-    return shown, int(version) if version.isdigit() and len(version) < 12 else None
+    readable = version.isascii() and version.isdecimal() and len(version) < 12
+    return shown, int(version) if readable else None
 
 
 def _edition_page(

@@ -229,7 +229,7 @@ def _version_in(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdecimal() and len(tag) <= 12):
         raise InvalidInput(
             f'If-Match is {if_match!r}: send the ETag of GET /editions/{{year}}, such as "7"',
             errors=[{"in": "header", "parameter": "If-Match", "detail": "not an edition's ETag"}],

@@ -18,6 +18,7 @@ vote limits — 429 with `Retry-After` — and the bot check: what casting a vot
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import unicodedata
@@ -373,7 +374,10 @@ async def _request_code(
         resend=resend,
     )
     if answer.sent:
-        await limiter.hit("codes-address", services.codes_per_address, address.canonical)
+        # Counted, never refused: the code is in the mail already, and the voter must be
+        # told so (the check above refused before sending).
+        with contextlib.suppress(TooManyRequests):
+            await limiter.hit("codes-address", services.codes_per_address, address.canonical)
     return CodeRequestPublic(
         detail=(
             f"If this address can receive mail, a {CODE_DIGITS}-digit code is on its way: enter "
