@@ -8,6 +8,7 @@ file's own: other files share the same platform."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import uuid
@@ -16,6 +17,7 @@ from typing import Any, Final
 import httpx
 import pytest
 from playwright.async_api import Browser, FilePayload, Page, expect
+from starlette.datastructures import FormData
 
 from tests.integration.helpers import whole_png
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
@@ -24,7 +26,14 @@ from wsis_shared.text import word_count
 from wsis_shared.vocabulary import Role
 from wsis_web.rendering import parse_year
 from wsis_web.services import Problem
-from wsis_web.team_pages import changes_between, refusal, values_of_content
+from wsis_web.team_pages import (
+    changes_between,
+    refusal,
+    touched_fields,
+    values_of_base,
+    values_of_content,
+    values_of_form,
+)
 
 YEAR: Final = 2031
 VOCABULARY: Final = [
@@ -548,3 +557,19 @@ def test_a_year_that_is_not_one_is_refused_not_cut_or_a_500(typed: str) -> None:
 
 def test_a_year_is_read() -> None:
     assert parse_year("2031") == 2031
+
+
+def test_a_text_posted_with_other_line_endings_is_the_same_text() -> None:
+    """A browser posts a textarea with CRLF; stored text and the page's copy have LF. An
+    untouched multi-line field must not read as changed (it would be sent over another tab's
+    save)."""
+    stored = values_of_content({"full_description": "First line\nSecond line"})
+    posted = FormData(
+        [("full_description", "First line\r\nSecond line"), ("base", json.dumps(stored))]
+    )
+
+    typed = values_of_form(posted)
+
+    assert typed["full_description"] == "First line\nSecond line"
+    assert touched_fields(posted, typed) == set()
+    assert values_of_base(json.dumps({"full_description": "a\r\nb"}))["full_description"] == "a\nb"  # type: ignore[index]
