@@ -10,12 +10,9 @@ services. Editions 2034 and `CHANGE_YEAR` and reviewers `admin-rev-*` are this f
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import re
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,17 +24,14 @@ from asgi_lifespan import LifespanManager
 from playwright.async_api import Browser, FilePayload, expect
 
 from tests.web.conftest import Site, check, mobile_page, staff_sign_in
+from tests.web.in_process import CSRF, submissions_and_web
 from wsis_devstack.demo import DEMO_YEAR, OPEN_CALL_YEAR
-from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from wsis_shared.auth import sign_dev_token
 from wsis_shared.events import EditionSchedule
 from wsis_shared.vocabulary import Category, Phase, Role
-from wsis_submissions.app import create_app as submissions_app
-from wsis_submissions.settings import SubmissionsSettings
 from wsis_web.admin_pages import _change_refusal, change_values, edition_changes, schedule_error
-from wsis_web.app import create_app as web_app
 from wsis_web.i18n import Formatter
 from wsis_web.services import Edition
-from wsis_web.settings import WebSettings
 
 YEAR: Final = 2034
 SCHEDULE: Final = {
@@ -550,19 +544,10 @@ def _field_error(html: str, name: str) -> str:
 async def test_a_change_form_opened_before_another_change_neither_undoes_nor_loses_it(
     mongo_uri: str, mongo_db_prefix: str, tmp_path: Path
 ) -> None:
-    private_key, public_key = ensure_dev_keys(tmp_path)
-    token = sign_dev_token(private_key.read_bytes(), subject="admin", roles=[Role.ADMIN])
+    apps = submissions_and_web(mongo_uri, mongo_db_prefix, tmp_path)
+    service, web = apps.service, apps.web
+    token = apps.token("admin", Role.ADMIN)
     admin = {"Authorization": f"Bearer {token}"}
-    service = submissions_app(
-        SubmissionsSettings(
-            mongo_uri=mongo_uri,
-            mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
-            jwt_public_key_file=public_key,
-        )
-    )
-    web = web_app(
-        WebSettings(token_header="X-Token", jwt_public_key_file=public_key, csrf_secret="s")
-    )
     to_service = _Recorder(httpx.ASGITransport(app=service))
     year = datetime.now(UTC).year
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -595,19 +580,11 @@ async def test_a_change_form_opened_before_another_change_neither_undoes_nor_los
         assert made["fixed_dates"] == fixed
         assert read.headers["etag"] == f'"{made["version"]}"'
 
-        web.state.site.services.http = httpx.AsyncClient(transport=to_service)
-        seed = "seed"
-        csrf = hmac.new(b"s", seed.encode(), hashlib.sha256).hexdigest()
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=web),
-            base_url="http://web",
-            cookies={"wsis_csrf": seed},
-            headers={"X-Token": token},
-        ) as browser:
+        async with apps.browser(to_service, headers={"X-Token": token}) as browser:
             page = await browser.get(f"/admin/editions/{year}")
             assert page.status_code == 200
             form = _change_form(page.text, year)
-            assert form["csrf"] == csrf
+            assert form["csrf"] == CSRF
             assert form["version"] == str(made["version"])
             for name in fixed:  # shown, with no field to change
                 assert name not in form

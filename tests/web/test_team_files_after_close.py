@@ -5,9 +5,6 @@ too, on the real mongod)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import uuid
 from pathlib import Path
 
 import httpx
@@ -15,12 +12,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from tests.integration.helpers import COMPLETE_ENTRY
-from wsis_shared.auth import ensure_dev_keys, sign_dev_token
+from tests.web.in_process import CSRF, submissions_and_web
 from wsis_shared.vocabulary import Role
-from wsis_submissions.app import create_app as submissions_app
-from wsis_submissions.settings import SubmissionsSettings
-from wsis_web.app import create_app as web_app
-from wsis_web.settings import WebSettings
 
 YEAR = 2071
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -30,21 +23,11 @@ ENTRY = COMPLETE_ENTRY | {"title": "Libraries online"}
 async def test_removing_a_file_after_the_close_says_it_was_not_removed(
     mongo_uri: str, mongo_db_prefix: str, tmp_path: Path
 ) -> None:
-    private_key, public_key = ensure_dev_keys(tmp_path)
-    key = private_key.read_bytes()
-    admin = {"Authorization": "Bearer " + sign_dev_token(key, subject="admin", roles=[Role.ADMIN])}
-    team_token = sign_dev_token(key, subject="ana", roles=[Role.SUBMITTER], organisation_id="uni")
+    apps = submissions_and_web(mongo_uri, mongo_db_prefix, tmp_path)
+    service, web = apps.service, apps.web
+    admin = apps.bearer("admin", Role.ADMIN)
+    team_token = apps.token("ana", Role.SUBMITTER, organisation_id="uni")
     team = {"Authorization": f"Bearer {team_token}"}
-    service = submissions_app(
-        SubmissionsSettings(
-            mongo_uri=mongo_uri,
-            mongo_db_prefix=f"{mongo_db_prefix}{uuid.uuid4().hex[:6]}_",
-            jwt_public_key_file=public_key,
-        )
-    )
-    web = web_app(
-        WebSettings(token_header="X-Token", jwt_public_key_file=public_key, csrf_secret="s")
-    )
     to_service = httpx.ASGITransport(app=service)
     async with (
         LifespanManager(service),
@@ -77,17 +60,10 @@ async def test_removing_a_file_after_the_close_says_it_was_not_removed(
         attachment_id = attached.json()["attachment_id"]
         assert (await api.post(phase, json={"phase": "review"}, headers=admin)).is_success
 
-        web.state.site.services.http = httpx.AsyncClient(transport=to_service)
-        seed = "seed"
-        csrf = hmac.new(b"s", seed.encode(), hashlib.sha256).hexdigest()
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=web),
-            base_url="http://web",
-            cookies={"wsis_csrf": seed},
-        ) as browser:
+        async with apps.browser(to_service) as browser:
             answer = await browser.post(
                 f"/team/entries/{entry_id}/attachments/{attachment_id}/delete",
-                data={"csrf": csrf},
+                data={"csrf": CSRF},
                 headers={"X-Token": team_token},
             )
             assert answer.status_code == 303
