@@ -499,6 +499,32 @@ async def _bulletin_page(request: Request, year: str, category: str, typed: str)
     )
 
 
+async def _from_voting(
+    request: Request, path: str, headers: dict[str, str], *, retry_after: int
+) -> httpx.Response | Response:
+    """An answer of the voting service opened as a stream, to relay byte for byte from this
+    origin; a 503 page when the service cannot be reached."""
+    services = site_of(request).services
+    upstream = services.http.build_request(
+        "GET", services.urls["voting"] + path, headers=headers | {"Accept-Encoding": "identity"}
+    )
+    try:
+        return await services.http.send(upstream, stream=True)
+    except httpx.TransportError:
+        return Response(status_code=503, headers={"Retry-After": str(retry_after)})
+
+
+async def _relayed(answer: httpx.Response, *, end_quietly: bool) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in answer.aiter_bytes():
+            yield chunk
+    except httpx.HTTPError:
+        if not end_quietly:
+            raise
+    finally:
+        await answer.aclose()
+
+
 @router.get("/results/{year}/{category}/bulletin.json")
 async def bulletin_download(request: Request, year: str, category: str) -> Response:
     """The voting service's bulletin, relayed as it comes (streamed: 13 MB for 200,000 votes),
@@ -506,16 +532,14 @@ async def bulletin_download(request: Request, year: str, category: str) -> Respo
     number, chosen_category = parse_year(year), parse_category(category)
     if number is None or chosen_category is None:
         return not_found(request)
-    site = site_of(request)
-    url = f"{site.services.urls['voting']}/editions/{number}/bulletins/{chosen_category.value}"
-    headers = {"Accept-Encoding": "identity"}
+    headers = {}
     if "if-none-match" in request.headers:
         headers["If-None-Match"] = request.headers["if-none-match"]
-    upstream = site.services.http.build_request("GET", url, headers=headers)
-    try:
-        answer = await site.services.http.send(upstream, stream=True)
-    except httpx.TransportError:
-        return Response(status_code=503, headers={"Retry-After": "10"})
+    answer = await _from_voting(
+        request, f"/editions/{number}/bulletins/{chosen_category.value}", headers, retry_after=10
+    )
+    if isinstance(answer, Response):
+        return answer
     kept = {
         name: answer.headers[name] for name in ("etag", "cache-control") if name in answer.headers
     }
@@ -525,16 +549,10 @@ async def bulletin_download(request: Request, year: str, category: str) -> Respo
             return Response(status_code=304, headers=kept)
         return not_found(request)
 
-    async def relay() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in answer.aiter_bytes():
-                yield chunk
-        finally:
-            await answer.aclose()
-
     filename = f"wsis-{number}-{chosen_category.value}-bulletin.json"
     return StreamingResponse(
-        relay(),
+        # A download cut short fails as a whole, never as a shorter file that looks complete.
+        _relayed(answer, end_quietly=False),
         media_type="application/json",
         headers=kept | {"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -546,32 +564,21 @@ async def live_results(request: Request, year: str, category: str) -> Response:
     number, chosen_category = parse_year(year), parse_category(category)
     if number is None or chosen_category is None:
         return Response(status_code=404)
-    site = site_of(request)
-    url = f"{site.services.urls['voting']}/editions/{number}/results/{chosen_category.value}/stream"
-    upstream = site.services.http.build_request(
-        "GET",
-        url,
-        headers={"Accept": "text/event-stream", "Accept-Encoding": "identity"},
+    answer = await _from_voting(
+        request,
+        f"/editions/{number}/results/{chosen_category.value}/stream",
+        {"Accept": "text/event-stream"},
+        retry_after=5,
     )
-    try:
-        answer = await site.services.http.send(upstream, stream=True)
-    except httpx.TransportError:
-        return Response(status_code=503, headers={"Retry-After": "5"})
+    if isinstance(answer, Response):
+        return answer
     if answer.status_code != 200:
         await answer.aclose()
         return Response(status_code=answer.status_code)
 
-    async def relay() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in answer.aiter_bytes():
-                yield chunk
-        except httpx.HTTPError:
-            return  # the browser's EventSource reconnects by itself
-        finally:
-            await answer.aclose()
-
     return StreamingResponse(
-        relay(),
+        # Cut short, the stream just ends: the browser's EventSource reconnects by itself.
+        _relayed(answer, end_quietly=True),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
