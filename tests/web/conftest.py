@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -22,7 +22,7 @@ from tests.e2e.conftest import SERVICES, Platform, demo_tokens, free_port, wait_
 from wsis_devstack.demo import DEMO_YEAR, load_demo_data
 from wsis_devstack.smtp_sink import SmtpSink
 from wsis_devstack.tools import CHROMIUM, axe_core_script
-from wsis_shared.auth import ensure_dev_keys
+from wsis_shared.auth import ensure_dev_keys, sign_dev_token
 from wsis_shared.vocabulary import Role
 
 REPO: Final = Path(__file__).resolve().parents[2]
@@ -211,3 +211,23 @@ async def check(page: Page, name: str) -> None:
     await screenshot(page, name)
     violations = await axe_violations(page)
     assert violations == [], f"{name}: {violations}"
+
+
+def bearer(site: Site, subject: str, role: Role, org: str | None = None) -> dict[str, str]:
+    """The header a caller of the services sends, signed with the site's development key."""
+    signed = sign_dev_token(
+        site.platform.private_key, subject=subject, roles=[role], organisation_id=org
+    )
+    return {"Authorization": f"Bearer {signed}"}
+
+
+async def until_ok(call: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
+    """Repeats `call` until a service accepts it (its events may still be on their way)."""
+    deadline = time.monotonic() + 30
+    while True:
+        response = await call()
+        if response.is_success:
+            return response
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: {response.status_code} {response.text}")
+        await asyncio.sleep(0.2)

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.web.conftest import Site, check, mobile_page, staff_sign_in
+from tests.web.conftest import Site, bearer, check, mobile_page, staff_sign_in, until_ok
 from wsis_devstack.demo import _schedule, _short_description
-from wsis_shared.auth import sign_dev_token
 from wsis_shared.vocabulary import Role
 
 YEAR: Final = 2033
@@ -35,30 +33,12 @@ PROJECTS: Final[list[tuple[str, str, str, bool | None]]] = [
 ]
 
 
-def token(site: Site, subject: str, role: Role, org: str | None = None) -> dict[str, str]:
-    signed = sign_dev_token(
-        site.platform.private_key, subject=subject, roles=[role], organisation_id=org
-    )
-    return {"Authorization": f"Bearer {signed}"}
-
-
-async def until_ok(call: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
-    deadline = time.monotonic() + 30
-    while True:
-        response = await call()
-        if response.is_success:
-            return response
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: {response.status_code} {response.text}")
-        await asyncio.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 async def chair_edition(site: Site) -> dict[str, str]:
     """Edition 2033 in its review phase, reviewed; returns the entry ids by title."""
     s, r = site.platform.url("submissions"), site.platform.url("review")
-    admin = token(site, "chair-test-admin", Role.ADMIN)
-    chair = token(site, "chair-test-chair", Role.CHAIR)
+    admin = bearer(site, "chair-test-admin", Role.ADMIN)
+    chair = bearer(site, "chair-test-chair", Role.CHAIR)
     ids: dict[str, str] = {}
     async with httpx.AsyncClient(timeout=20) as http:
         created = await http.post(
@@ -77,7 +57,7 @@ async def chair_edition(site: Site) -> dict[str, str]:
         )
         assert moved.status_code == 200, moved.text
         for number, (title, category, country, _) in enumerate(PROJECTS):
-            team = token(site, f"chair-team-{number}", Role.SUBMITTER, f"org-chair-{number}")
+            team = bearer(site, f"chair-team-{number}", Role.SUBMITTER, f"org-chair-{number}")
             body: dict[str, Any] = {
                 "title": title,
                 "short_description": _short_description(3300 + number, title),
@@ -133,7 +113,7 @@ async def chair_edition(site: Site) -> dict[str, str]:
         run = await http.post(f"{r}/editions/{YEAR}/assignments/run", headers=chair)
         assert run.status_code == 200, run.text
         for number, reviewer_id in enumerate(REVIEWERS):
-            reviewer = token(site, reviewer_id, Role.REVIEWER)
+            reviewer = bearer(site, reviewer_id, Role.REVIEWER)
             mine = await http.get(f"{r}/me/assignments", params={"year": YEAR}, headers=reviewer)
             assert mine.status_code == 200, mine.text
             for assignment in mine.json():
@@ -154,7 +134,7 @@ async def chair_edition(site: Site) -> dict[str, str]:
 
 
 async def candidates(site: Site, **params: str) -> list[dict[str, Any]]:
-    chair = token(site, "chair-test-chair", Role.CHAIR)
+    chair = bearer(site, "chair-test-chair", Role.CHAIR)
     async with httpx.AsyncClient(timeout=10) as http:
         answer = await http.get(
             f"{site.platform.url('review')}/editions/{YEAR}/candidates",
@@ -167,7 +147,7 @@ async def candidates(site: Site, **params: str) -> list[dict[str, Any]]:
 
 
 async def ranking(site: Site, category: str) -> list[dict[str, Any]]:
-    chair = token(site, "chair-test-chair", Role.CHAIR)
+    chair = bearer(site, "chair-test-chair", Role.CHAIR)
     async with httpx.AsyncClient(timeout=10) as http:
         answer = await http.get(
             f"{site.platform.url('review')}/editions/{YEAR}/ranking",
@@ -264,7 +244,7 @@ async def test_the_assignment_overview_shows_loads_and_fills_a_gap(
     browser: Browser, site: Site, chair_edition: dict[str, str]
 ) -> None:
     late = chair_edition["Shared cable landing for three neighbours"]
-    chair = token(site, "chair-test-chair", Role.CHAIR)
+    chair = bearer(site, "chair-test-chair", Role.CHAIR)
     async with httpx.AsyncClient(timeout=10) as http:
         decided = await http.post(
             f"{site.platform.url('review')}/candidates/{late}/eligibility",
@@ -314,8 +294,8 @@ async def test_the_chair_is_told_of_the_phase_and_selects_a_winner_after_the_vot
     """After the nominations of the first test: voting opens (nominating is refused, and the
     page says why), then closes; the chair chooses the winner of C10 among its finalists."""
     s, r = site.platform.url("submissions"), site.platform.url("review")
-    admin = token(site, "chair-test-admin", Role.ADMIN)
-    chair = token(site, "chair-test-chair", Role.CHAIR)
+    admin = bearer(site, "chair-test-admin", Role.ADMIN)
+    chair = bearer(site, "chair-test-chair", Role.CHAIR)
 
     async def move(phase: str) -> None:
         async with httpx.AsyncClient(timeout=10) as http:

@@ -9,17 +9,15 @@ through the later phases. Organisations `org-tabs-*` are this file's."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.web.conftest import Site, check, mobile_page, staff_sign_in
+from tests.integration.helpers import eventually
+from tests.web.conftest import Site, bearer, check, mobile_page, staff_sign_in, until_ok
 from tests.web.test_team import (
     check_without_script,
     edition_2031,
@@ -30,7 +28,6 @@ from tests.web.test_team import (
     team_token,
     text_of,
 )
-from wsis_shared.auth import sign_dev_token
 from wsis_shared.text import word_count
 from wsis_shared.vocabulary import Role
 from wsis_web.services import Problem
@@ -258,30 +255,6 @@ async def test_the_live_word_count_agrees_with_the_service(browser: Browser, sit
 # --- after the submission phase -----------------------------------------------------------
 
 
-def bearer(site: Site, subject: str, role: Role) -> dict[str, str]:
-    signed = sign_dev_token(site.platform.private_key, subject=subject, roles=[role])
-    return {"Authorization": f"Bearer {signed}"}
-
-
-async def until_ok(call: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
-    deadline = time.monotonic() + 30
-    while True:
-        response = await call()
-        if response.is_success:
-            return response
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: {response.status_code} {response.text}")
-        await asyncio.sleep(0.2)
-
-
-async def until(check_: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + 30
-    while not await check_():
-        if time.monotonic() > deadline:
-            raise AssertionError(what)
-        await asyncio.sleep(0.2)
-
-
 async def move(site: Site, phase: str) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
         moved = await http.post(
@@ -350,7 +323,7 @@ async def test_after_the_submissions_the_team_reads_what_is_true(
                 listed.is_success and listed.json()["status"] == "nominated"
             )
 
-        await until(seen, "the decisions reached the team and the Stocktaking database")
+        await eventually(seen, what="the decisions reached the team and the Stocktaking database")
 
     page = await mobile_page(browser)
     await staff_sign_in(page, site, Role.SUBMITTER, "tabs-f", organisation=organisation)
